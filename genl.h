@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The kernel side of a tunnel: generic netlink family "l2tp", the interface
+ * ioctls, and link state over rtnetlink.  Raw AF_NETLINK sockets, no library.
+ *
+ * Message builders (genl_build_*, l2tp_build_*) and reply parsers
+ * (nl_parse_*) are pure so they can be checked byte for byte; the rest does
+ * the I/O.  The UAPI constants are copied here so a static build needs no
+ * kernel headers.
+ */
+#ifndef L2TPD_GENL_H
+#define L2TPD_GENL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* linux/netlink.h */
+#define NL_HDR_LEN 16
+#define NL_MSG_ERROR 2
+#define NL_MSG_DONE 3
+#define NL_F_REQUEST 0x01
+#define NL_F_MULTI 0x02
+#define NL_F_ACK 0x04
+#define NL_F_DUMP 0x300
+#define NLA_HDR_LEN 4
+#define NLA_TYPE_MASK 0x3fff
+
+/* linux/genetlink.h */
+#define GENL_HDR_LEN 4
+#define GENL_ID_CTRL 0x10
+#define CTRL_CMD_NEWFAMILY 1
+#define CTRL_CMD_GETFAMILY 3
+#define CTRL_ATTR_FAMILY_ID 1
+#define CTRL_ATTR_FAMILY_NAME 2
+
+/* linux/l2tp.h */
+#define L2TP_GENL_NAME "l2tp"
+#define L2TP_GENL_VERSION 1
+enum {
+	L2TP_CMD_NOOP,
+	L2TP_CMD_TUNNEL_CREATE,
+	L2TP_CMD_TUNNEL_DELETE,
+	L2TP_CMD_TUNNEL_MODIFY,
+	L2TP_CMD_TUNNEL_GET,
+	L2TP_CMD_SESSION_CREATE,
+	L2TP_CMD_SESSION_DELETE,
+	L2TP_CMD_SESSION_MODIFY,
+	L2TP_CMD_SESSION_GET,
+};
+enum {
+	L2TP_ATTR_NONE,
+	L2TP_ATTR_PW_TYPE,       /* u16 */
+	L2TP_ATTR_ENCAP_TYPE,    /* u16 */
+	L2TP_ATTR_OFFSET,
+	L2TP_ATTR_DATA_SEQ,
+	L2TP_ATTR_L2SPEC_TYPE,   /* u8 */
+	L2TP_ATTR_L2SPEC_LEN,
+	L2TP_ATTR_PROTO_VERSION, /* u8 */
+	L2TP_ATTR_IFNAME,        /* string */
+	L2TP_ATTR_CONN_ID,       /* u32 */
+	L2TP_ATTR_PEER_CONN_ID,  /* u32 */
+	L2TP_ATTR_SESSION_ID,    /* u32 */
+	L2TP_ATTR_PEER_SESSION_ID, /* u32 */
+	L2TP_ATTR_UDP_CSUM,
+	L2TP_ATTR_VLAN_ID,
+	L2TP_ATTR_COOKIE,
+	L2TP_ATTR_PEER_COOKIE,
+	L2TP_ATTR_DEBUG,
+	L2TP_ATTR_RECV_SEQ,
+	L2TP_ATTR_SEND_SEQ,
+	L2TP_ATTR_LNS_MODE,
+	L2TP_ATTR_USING_IPSEC,
+	L2TP_ATTR_RECV_TIMEOUT,
+	L2TP_ATTR_FD,            /* u32 */
+	L2TP_ATTR_IP_SADDR,
+	L2TP_ATTR_IP_DADDR,
+	L2TP_ATTR_UDP_SPORT,
+	L2TP_ATTR_UDP_DPORT,
+	L2TP_ATTR_MTU,           /* u16 */
+};
+#define L2TP_PWTYPE_ETH 5
+#define L2TP_ENCAPTYPE_UDP 0
+#define L2TP_PROTO_VERSION 3
+
+/* linux/rtnetlink.h, linux/if_link.h */
+#define RTM_NEWLINK 16
+#define RTM_DELLINK 17
+#define RTMGRP_LINK 1
+#define IFLA_IFNAME 3
+#define IFINFO_HDR_LEN 16
+
+#define NL_BUF_SIZE 8192
+
+/* Pure builders: return the message length, or -ENOSPC / -EINVAL. */
+ssize_t genl_build_getfamily(uint8_t *buf, size_t cap, uint32_t seq,
+			     const char *name);
+ssize_t l2tp_build_tunnel_create(uint8_t *buf, size_t cap, uint16_t family,
+				 uint32_t seq, uint32_t tunnel_id,
+				 uint32_t peer_tunnel_id, int fd);
+ssize_t l2tp_build_tunnel_delete(uint8_t *buf, size_t cap, uint16_t family,
+				 uint32_t seq, uint32_t tunnel_id);
+ssize_t l2tp_build_session_create(uint8_t *buf, size_t cap, uint16_t family,
+				  uint32_t seq, uint32_t tunnel_id,
+				  uint32_t session_id, uint32_t peer_session_id,
+				  const char *ifname);
+ssize_t l2tp_build_session_delete(uint8_t *buf, size_t cap, uint16_t family,
+				  uint32_t seq, uint32_t tunnel_id,
+				  uint32_t session_id);
+ssize_t l2tp_build_session_mtu(uint8_t *buf, size_t cap, uint16_t family,
+			       uint32_t seq, uint32_t tunnel_id,
+			       uint32_t session_id, uint16_t mtu);
+
+/*
+ * Pure reply parsers over one recv() buffer.  Both never read past p + n and
+ * ignore messages whose seq is not `seq`.
+ *
+ * nl_parse_ack: 0 for an ACK, -errno for an error reply to seq, 1 if the
+ * buffer held nothing for seq, -EBADMSG if it is malformed.
+ * nl_parse_family: 0 and *id, -errno from an error reply, 1 if nothing for
+ * seq, -EBADMSG if malformed or the reply lacks a valid family id.
+ */
+int nl_parse_ack(const uint8_t *p, size_t n, uint32_t seq)
+	__attribute__((warn_unused_result));
+int nl_parse_family(const uint8_t *p, size_t n, uint32_t seq, uint16_t *id)
+	__attribute__((warn_unused_result));
+
+/*
+ * nl_parse_link: scans an rtnetlink buffer for RTM_NEWLINK/RTM_DELLINK of
+ * ifname.  Returns 1 if found (*up = IFF_UP and IFF_RUNNING, false when
+ * deleted), 0 if not mentioned, -EBADMSG if malformed.
+ */
+int nl_parse_link(const uint8_t *p, size_t n, const char *ifname, bool *up)
+	__attribute__((warn_unused_result));
+
+struct l2tp_nl;
+
+/* Opens the genl socket and resolves the family: -ENOENT if "l2tp" is
+ * missing (modules not loaded). */
+int l2tp_nl_open(struct l2tp_nl **out);
+void l2tp_nl_close(struct l2tp_nl *nl);
+uint16_t l2tp_nl_family(const struct l2tp_nl *nl);
+
+/* Each request waits for its ACK (bounded) and returns 0 or -errno. */
+int l2tp_tunnel_create(struct l2tp_nl *nl, uint32_t tunnel_id,
+		       uint32_t peer_tunnel_id, int fd);
+int l2tp_tunnel_delete(struct l2tp_nl *nl, uint32_t tunnel_id);
+int l2tp_session_create(struct l2tp_nl *nl, uint32_t tunnel_id,
+			uint32_t session_id, uint32_t peer_session_id,
+			const char *ifname);
+int l2tp_session_delete(struct l2tp_nl *nl, uint32_t tunnel_id,
+			uint32_t session_id);
+int l2tp_session_set_mtu(struct l2tp_nl *nl, uint32_t tunnel_id,
+			 uint32_t session_id, uint16_t mtu);
+
+/* Interface ioctls on any AF_INET socket; 0 or -errno. */
+int netdev_set_mtu(int sock, const char *ifname, int mtu);
+int netdev_set_up(int sock, const char *ifname, bool up);
+
+/* A NETLINK_ROUTE socket subscribed to link events; fd or -errno. */
+int link_watch_open(void);
+/* Asks for a dump of ifname's link state; answered through link_watch. */
+int link_watch_query(int fd, const char *ifname);
+
+#endif

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A minimal test harness: suites register themselves at start-up, checks
+ * count passes and failures, and main() prints "N passed, N failed".
+ */
+#ifndef L2TPD_TEST_CHECK_H
+#define L2TPD_TEST_CHECK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct test_suite {
+	const char *name;
+	void (*run)(void);
+	struct test_suite *next;
+};
+
+void test_register(struct test_suite *s);
+int test_check(int ok, const char *expr, const char *file, int line);
+int test_check_eq(long long a, long long b, const char *ea, const char *eb,
+		  const char *file, int line);
+int test_check_mem(const void *a, size_t alen, const void *b, size_t blen,
+		   const char *ea, const char *file, int line);
+/* Parses hex digits (whitespace ignored) into out; returns the byte count. */
+size_t test_hex(const char *hex, uint8_t *out, size_t cap);
+
+#define SUITE(name)                                                        \
+	static void suite_##name(void);                                    \
+	static struct test_suite suite_rec_##name = { #name, suite_##name, \
+						      NULL };              \
+	__attribute__((constructor)) static void suite_reg_##name(void)    \
+	{                                                                  \
+		test_register(&suite_rec_##name);                          \
+	}                                                                  \
+	static void suite_##name(void)
+
+#define CHECK(c) test_check(!!(c), #c, __FILE__, __LINE__)
+#define CHECK_EQ(a, b) \
+	test_check_eq((long long)(a), (long long)(b), #a, #b, __FILE__, __LINE__)
+#define CHECK_MEM(a, alen, b, blen) \
+	test_check_mem((a), (alen), (b), (blen), #a, __FILE__, __LINE__)
+
+#endif
