@@ -1,2 +1,961 @@
 /* SPDX-License-Identifier: MIT */
 #include "client.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <string.h>
+
+#include "log.h"
+
+#define NO_DEADLINE INT64_MAX
+#define SILENCE_PROBE_LEN PROTO_MIN_DGRAM
+#define MTU_DEFAULT_MAX (1500 - PROTO_TUNNEL_OVERHEAD)
+
+static void client_step(struct client *c, int64_t now);
+
+const char *broker_state_name(enum broker_state s)
+{
+	switch (s) {
+	case BS_REINIT: return "reinit";
+	case BS_RESOLVING: return "resolving";
+	case BS_GET_USAGE: return "get-usage";
+	case BS_STANDBY: return "standby";
+	case BS_GET_COOKIE: return "get-cookie";
+	case BS_GET_TUNNEL: return "get-tunnel";
+	case BS_KEEPALIVE: return "keepalive";
+	case BS_FAILED: return "failed";
+	case BS_IDLE: return "idle";
+	}
+	return "?";
+}
+
+static int64_t min64(int64_t a, int64_t b)
+{
+	return a < b ? a : b;
+}
+
+static void set_state(struct client *c, struct broker *b, enum broker_state s)
+{
+	if (b->state == s)
+		return;
+	log_debug("%s: %s -> %s", b->name, broker_state_name(b->state),
+		  broker_state_name(s));
+	b->state = s;
+	if (c->ops->changed)
+		c->ops->changed(c, b);
+}
+
+static void close_socket(struct client *c, struct broker *b)
+{
+	if (b->state == BS_RESOLVING)
+		c->ops->resolve_cancel(c, b);
+	if (b->sock_open)
+		c->ops->close(c, b);
+	b->sock_open = false;
+}
+
+/* Errors that mean "no way to the broker right now" rather than a
+ * problem with the broker itself. */
+static bool is_network_error(int err)
+{
+	switch (err) {
+	case ENETUNREACH:
+	case ENETDOWN:
+	case EHOSTUNREACH:
+	case EHOSTDOWN:
+	case ENODEV:
+	case ENXIO:
+	case EINVAL:
+	case EADDRNOTAVAIL:
+	case EPERM:
+	case EACCES:
+	case ENOBUFS:
+	case ENOMEM:
+		return true;
+	}
+	return false;
+}
+
+static void net_backoff(struct client *c, struct broker *b, int err,
+			int64_t now)
+{
+	int64_t delay;
+	unsigned shift;
+
+	close_socket(c, b);
+	b->last_error = err;
+	shift = b->fail_streak < 8 ? b->fail_streak : 8;
+	b->fail_streak++;
+	delay = min64((int64_t)T_BACKOFF_MIN << shift, T_BACKOFF_MAX);
+	/* +-25 % so many routers behind one uplink do not retry in step */
+	delay = delay * 3 / 4 + c->ops->random(c) % (uint32_t)(delay / 2 + 1);
+	b->retry_at = now + delay;
+	if (!b->wan_down) {
+		log_warn("%s: cannot reach broker: %s; retrying with back-off",
+			 b->name, strerror(err));
+		b->wan_down = true;
+	}
+	b->timer = b->retry_at;
+	set_state(c, b, BS_REINIT);
+}
+
+static int send_msg(struct client *c, struct broker *b,
+		    const struct proto_msg *m)
+{
+	uint8_t buf[PROTO_MAX_DGRAM];
+	ssize_t n;
+
+	n = proto_encode(buf, sizeof(buf), PROTO_FROM_CLIENT, m);
+	if (n < 0) {
+		log_err("%s: cannot encode %s: %s", b->name,
+			proto_type_name(m->type), strerror((int)-n));
+		return (int)n;
+	}
+	return c->ops->send(c, b, buf, (size_t)n);
+}
+
+/* Sends m; a network error moves the broker into back-off and returns
+ * false, so callers stop touching the broker's timers. */
+static bool send_or_backoff(struct client *c, struct broker *b,
+			    const struct proto_msg *m, int64_t now)
+{
+	int r = send_msg(c, b, m);
+
+	if (r == 0 || !is_network_error(-r))
+		return true;
+	if (c->selected == b->index)
+		return true; /* the selected broker fails through its timers */
+	net_backoff(c, b, -r, now);
+	return false;
+}
+
+static void send_simple(struct client *c, struct broker *b, uint8_t type,
+			int64_t now)
+{
+	struct proto_msg m = { .type = type };
+
+	if (type == PROTO_USAGE) {
+		m.has_features = true;
+		m.features = b->cfg->features;
+	}
+	send_or_backoff(c, b, &m, now);
+}
+
+static void send_error(struct client *c, struct broker *b, uint8_t reason)
+{
+	struct proto_msg m = { .type = PROTO_ERROR, .has_reason = true,
+			       .reason = reason };
+
+	(void)send_msg(c, b, &m);
+}
+
+static void send_prepare(struct client *c, struct broker *b, int64_t now)
+{
+	struct proto_msg m = { .type = PROTO_PREPARE };
+	size_t n = strlen(b->cfg->uuid);
+
+	memcpy(m.cookie, b->cookie, sizeof(m.cookie));
+	m.uuid_len = (uint8_t)n;
+	memcpy(m.uuid, b->cfg->uuid, n);
+	m.tunnel_id = b->cfg->tunnel_id;
+	m.features = b->cfg->features;
+	b->offered_features = m.features != 0;
+	b->prepares++;
+	b->prepares_total++;
+	send_or_backoff(c, b, &m, now);
+}
+
+/* Ends whatever exists with this broker: the broker hears ERROR(reason)
+ * (0: say nothing) if it may hold a tunnel for us, the hook hears
+ * session.down if it heard session.up, and the kernel objects go. */
+static void broker_abandon(struct client *c, struct broker *b, uint8_t reason)
+{
+	bool broker_has_tunnel = b->state == BS_KEEPALIVE ||
+				 (b->state == BS_GET_TUNNEL && b->prepares_total);
+
+	if (reason && b->sock_open && broker_has_tunnel)
+		send_error(c, b, reason);
+	if (b->hook_up) {
+		c->ops->hook(c, b, "session.down");
+		b->hook_up = false;
+	}
+	if (b->kernel_up) {
+		c->ops->tunnel_delete(c, b);
+		b->kernel_up = false;
+	}
+	close_socket(c, b);
+	b->mtu = 0;
+	b->nrel = 0;
+	b->up_since = 0;
+	b->establish_deadline = 0;
+	set_state(c, b, BS_FAILED);
+}
+
+static void broker_fail(struct client *c, struct broker *b, uint8_t reason,
+			int err, const char *why)
+{
+	log_warn("%s: %s%s%s", b->name, why, err ? ": " : "",
+		 err ? strerror(err) : "");
+	b->last_error = err;
+	broker_abandon(c, b, reason);
+}
+
+static void open_and_query(struct client *c, struct broker *b, int64_t now)
+{
+	int r;
+
+	if (b->naddrs == 0) {
+		net_backoff(c, b, EADDRNOTAVAIL, now);
+		return;
+	}
+	memset(&b->addr, 0, sizeof(b->addr));
+	b->addr.sin_family = AF_INET;
+	b->addr.sin_port = htons(b->port);
+	b->addr.sin_addr = b->addrs[b->addr_next++ % b->naddrs];
+	r = c->ops->open(c, b);
+	if (r < 0) {
+		net_backoff(c, b, -r, now);
+		return;
+	}
+	b->sock_open = true;
+	b->timer = now + T_RESEND;
+	set_state(c, b, BS_GET_USAGE);
+	send_simple(c, b, PROTO_USAGE, now);
+}
+
+static void reset_attempt(struct broker *b)
+{
+	b->usage = UINT16_MAX;
+	b->prepares = 0;
+	b->prepares_total = 0;
+	b->redos = 0;
+	b->refusals = 0;
+	b->cookie_at = 0;
+	b->ka_seq = 0;
+	b->nrel = 0;
+	b->probed = 0;
+	b->pmtu = 0;
+	b->peer_mtu = 0;
+	b->mtu = 0;
+	b->pmtu_collect = 0;
+	b->silence_probes = 0;
+	b->establish_deadline = 0;
+}
+
+static void broker_reinit(struct client *c, struct broker *b, int64_t now)
+{
+	int r;
+
+	close_socket(c, b);
+	reset_attempt(b);
+	r = c->ops->resolve(c, b);
+	if (r > 0) {
+		b->naddrs = (unsigned)r;
+		open_and_query(c, b, now);
+	} else if (r == 0) {
+		b->timer = now + T_RESOLVE;
+		set_state(c, b, BS_RESOLVING);
+	} else {
+		net_backoff(c, b, -r, now);
+	}
+}
+
+void client_on_resolved(struct client *c, struct broker *b, int n,
+			int64_t now)
+{
+	if (b->state != BS_RESOLVING)
+		return;
+	if (n <= 0) {
+		b->state = BS_REINIT; /* nothing left to cancel */
+		net_backoff(c, b, n < 0 ? -n : ENOENT, now);
+	} else {
+		b->naddrs = (unsigned)n;
+		open_and_query(c, b, now);
+	}
+	client_step(c, now);
+}
+
+/* Back to the start of the handshake on a fresh socket (new source port),
+ * so the broker sees a new endpoint. */
+static int reopen(struct client *c, struct broker *b)
+{
+	int r;
+
+	close_socket(c, b);
+	r = c->ops->open(c, b);
+	if (r < 0)
+		return r;
+	b->sock_open = true;
+	return 0;
+}
+
+static void start_cookie(struct client *c, struct broker *b, int64_t now)
+{
+	b->prepares = 0;
+	b->timer = now + T_RESEND;
+	set_state(c, b, BS_GET_COOKIE);
+	send_simple(c, b, PROTO_COOKIE, now);
+}
+
+static void broker_select(struct client *c, struct broker *b, int64_t now)
+{
+	log_info("%s: selected (usage %u)", b->name, b->usage);
+	b->broken_since = now ? now : 1;
+	b->establish_deadline = now + T_ESTABLISH;
+	b->prepares_total = 0;
+	b->redos = 0;
+	start_cookie(c, b, now);
+}
+
+static void queue_reliable(struct client *c, struct broker *b,
+			   struct proto_msg *m, int64_t now)
+{
+	struct rel_msg *r;
+
+	if (b->nrel == BROKER_REL_QUEUE) {
+		memmove(&b->rel[0], &b->rel[1], sizeof(b->rel[0]) * (b->nrel - 1));
+		b->nrel--;
+	}
+	m->seq = b->rel_seq++;
+	r = &b->rel[b->nrel++];
+	r->msg = *m;
+	r->tries = 1;
+	r->next = now + T_REL_RETRY;
+	(void)send_msg(c, b, m);
+}
+
+static void rel_drop(struct broker *b, unsigned i)
+{
+	memmove(&b->rel[i], &b->rel[i + 1], sizeof(b->rel[0]) * (b->nrel - i - 1));
+	b->nrel--;
+}
+
+int broker_wanted_mtu(const struct broker *b)
+{
+	int mtu;
+
+	if (!b->pmtu && !b->peer_mtu)
+		return 0;
+	mtu = b->pmtu ? b->pmtu - PROTO_TUNNEL_OVERHEAD : MTU_DEFAULT_MAX;
+	if (mtu > MTU_DEFAULT_MAX)
+		mtu = MTU_DEFAULT_MAX;
+	if (b->peer_mtu && b->peer_mtu < mtu)
+		mtu = b->peer_mtu;
+	if (mtu < PROTO_MTU_FLOOR)
+		mtu = PROTO_MTU_FLOOR;
+	return mtu;
+}
+
+static void apply_mtu(struct client *c, struct broker *b)
+{
+	int want = broker_wanted_mtu(b);
+	int r;
+
+	if (!want || want == b->mtu)
+		return;
+	r = c->ops->set_mtu(c, b, want);
+	if (r < 0) {
+		log_warn("%s: cannot set MTU %d on %s: %s", b->name, want,
+			 b->cfg->ifname, strerror(-r));
+		return;
+	}
+	log_info("%s: MTU %d", b->name, want);
+	b->mtu = want;
+	c->ops->hook(c, b, "session.mtu-changed");
+	if (c->ops->changed)
+		c->ops->changed(c, b);
+}
+
+static void pmtu_burst(struct client *c, struct broker *b, int64_t now)
+{
+	struct proto_msg m = { .type = PROTO_PMTUD };
+
+	b->probe_max = 0;
+	for (unsigned i = 0; i < PROTO_PROBE_COUNT; i++) {
+		m.probe_len = proto_probe_sizes[i] - PROTO_PROBE_OVERHEAD;
+		/* EMSGSIZE just means larger than the local MTU. */
+		if (send_msg(c, b, &m) == 0)
+			b->probe_max = proto_probe_sizes[i];
+	}
+	b->pmtu_next = now + T_PMTU_BURST;
+}
+
+static void pmtu_collect(struct client *c, struct broker *b, int64_t now)
+{
+	if (b->probed && b->probed != b->pmtu) {
+		b->pmtu = b->probed;
+		apply_mtu(c, b);
+	}
+	if (b->pmtu) {
+		struct proto_msg m = { .type = PROTO_PMTU_NTFY,
+				       .value = (uint16_t)(b->pmtu - PROTO_TUNNEL_OVERHEAD) };
+		(void)send_msg(c, b, &m);
+	}
+	b->pmtu_collect = 0;
+	b->pmtu_next = now + b->pmtu_interval;
+	b->pmtu_interval = min64(b->pmtu_interval * 2, T_PMTU_MAX);
+}
+
+static void pmtu_start(struct client *c, struct broker *b, int64_t now)
+{
+	b->probed = 0;
+	b->pmtu_collect = now + T_PMTU_COLLECT;
+	pmtu_burst(c, b, now);
+}
+
+static void on_pmtud_ack(struct client *c, struct broker *b, uint16_t v,
+			 int64_t now)
+{
+	unsigned size = (unsigned)v + PROTO_PROBE_OVERHEAD;
+	bool ours = false;
+
+	for (unsigned i = 0; i < PROTO_PROBE_COUNT; i++)
+		ours |= proto_probe_sizes[i] == size;
+	if (!ours)
+		return; /* a liveness probe's ack, or a bogus size */
+	if (size > b->probed)
+		b->probed = (uint16_t)size;
+	/* Probes beyond the local MTU never left: no need to wait for them. */
+	if (b->pmtu_collect && size >= b->probe_max)
+		pmtu_collect(c, b, now);
+}
+
+static void tunnel_established(struct client *c, struct broker *b,
+			       const struct proto_msg *m, int64_t now)
+{
+	uint32_t features = m->has_features ? m->features & b->cfg->features : 0;
+	int r;
+
+	b->peer_tunnel_id = m->tunnel_id;
+	if (features & PROTO_FEATURE_UNIQUE_SESSION_ID) {
+		b->session_id = b->cfg->tunnel_id;
+		b->peer_session_id = m->tunnel_id;
+	} else {
+		b->session_id = 1;
+		b->peer_session_id = 1;
+	}
+	r = c->ops->tunnel_create(c, b);
+	if (r < 0) {
+		broker_fail(c, b, PROTO_ERR_CLIENT_FAILURE, -r,
+			    "cannot create the kernel tunnel");
+		return;
+	}
+	b->kernel_up = true;
+	b->up_since = now;
+	b->last_rx = now;
+	b->establish_deadline = 0;
+	b->broken_since = 0;
+	b->fail_streak = 0;
+	b->ka_next = now + T_KEEPALIVE;
+	b->silence_probes = 0;
+	b->pmtu_interval = T_PMTU_FIRST;
+	log_info("%s: tunnel up: tunnel %u/%u, session %u/%u, %s", b->name,
+		 b->cfg->tunnel_id, b->peer_tunnel_id, b->session_id,
+		 b->peer_session_id, b->cfg->ifname);
+	set_state(c, b, BS_KEEPALIVE);
+	c->ops->hook(c, b, "session.up");
+	b->hook_up = true;
+	if (b->cfg->limit_kbps) {
+		struct proto_msg lim = { .type = PROTO_LIMIT,
+					 .limit_type = PROTO_LIMIT_BANDWIDTH_DOWN,
+					 .has_bandwidth = true,
+					 .bandwidth = b->cfg->limit_kbps };
+		queue_reliable(c, b, &lim, now);
+	}
+	pmtu_start(c, b, now);
+}
+
+static void on_tunnel(struct client *c, struct broker *b,
+		      const struct proto_msg *m, int64_t now)
+{
+	if (m->tunnel_id == 0) {
+		log_warn("%s: TUNNEL with tunnel id 0 ignored", b->name);
+		return;
+	}
+	/*
+	 * A repeated TUNNEL never carries features, so after more than one
+	 * PREPARE a 4-byte TUNNEL may be a re-reply from a broker that did
+	 * agree to unique session ids.  Guessing wrong leaves the data plane
+	 * dead, so end that tunnel and ask again from a fresh port.
+	 */
+	if (!m->has_features && b->offered_features && b->prepares_total > 1 &&
+	    b->redos < AMBIGUOUS_REDOS) {
+		int r;
+
+		log_info("%s: TUNNEL reply without features after %u PREPAREs"
+			 " is ambiguous; starting over on a new port",
+			 b->name, b->prepares_total);
+		send_error(c, b, PROTO_ERR_CLIENT_FAILURE);
+		b->redos++;
+		b->prepares_total = 0;
+		r = reopen(c, b);
+		if (r < 0) {
+			broker_fail(c, b, 0, -r, "cannot reopen socket");
+			return;
+		}
+		b->establish_deadline = now + T_ESTABLISH;
+		start_cookie(c, b, now);
+		return;
+	}
+	tunnel_established(c, b, m, now);
+}
+
+static void reachable(struct broker *b, int64_t now)
+{
+	b->last_rx = now;
+	b->silence_probes = 0;
+	b->refusals = 0;
+	if (b->wan_down) {
+		log_info("%s: broker reachable again", b->name);
+		b->wan_down = false;
+	}
+	b->fail_streak = 0;
+}
+
+void client_on_msg(struct client *c, struct broker *b,
+		   const struct proto_msg *m, int64_t now)
+{
+	enum broker_state s = b->state;
+
+	if (!b->sock_open || s == BS_FAILED || s == BS_IDLE)
+		return;
+	reachable(b, now);
+	switch (m->type) {
+	case PROTO_USAGE:
+		if (s != BS_GET_USAGE && s != BS_STANDBY)
+			break;
+		b->usage = m->usage;
+		set_state(c, b, BS_STANDBY);
+		break;
+	case PROTO_COOKIE:
+		if (s == BS_GET_USAGE) {
+			set_state(c, b, BS_STANDBY); /* a broker older than USAGE */
+		} else if (s == BS_GET_COOKIE) {
+			memcpy(b->cookie, m->cookie, sizeof(b->cookie));
+			b->cookie_at = now;
+			b->prepares = 0;
+			b->timer = now + T_RESEND;
+			set_state(c, b, BS_GET_TUNNEL);
+			send_prepare(c, b, now);
+		}
+		break;
+	case PROTO_TUNNEL:
+		if (s == BS_GET_TUNNEL)
+			on_tunnel(c, b, m, now);
+		break;
+	case PROTO_ERROR:
+		if (s == BS_GET_TUNNEL) {
+			log_warn("%s: broker refused the tunnel", b->name);
+			broker_abandon(c, b, 0);
+		} else if (s == BS_KEEPALIVE) {
+			log_warn("%s: broker closed the tunnel (reason 0x%02x)",
+				 b->name, m->reason);
+			broker_abandon(c, b, PROTO_ERR_CLIENT_OTHER_REQUEST);
+		}
+		break;
+	case PROTO_PMTUD:
+		if (s == BS_KEEPALIVE) {
+			struct proto_msg ack = { .type = PROTO_PMTUD_ACK,
+						 .value = m->probe_len };
+			(void)send_msg(c, b, &ack);
+		}
+		break;
+	case PROTO_PMTUD_ACK:
+		if (s == BS_KEEPALIVE)
+			on_pmtud_ack(c, b, m->value, now);
+		break;
+	case PROTO_PMTU_NTFY:
+		if (s == BS_KEEPALIVE && m->value != b->peer_mtu) {
+			b->peer_mtu = m->value;
+			apply_mtu(c, b);
+		}
+		break;
+	case PROTO_REL_ACK:
+		for (unsigned i = 0; i < b->nrel; i++) {
+			if (b->rel[i].msg.seq == m->seq) {
+				rel_drop(b, i);
+				break;
+			}
+		}
+		break;
+	default:
+		break; /* KEEPALIVE: liveness only */
+	}
+	client_step(c, now);
+}
+
+void client_on_sock_error(struct client *c, struct broker *b, int err,
+			  int64_t now)
+{
+	if (!b->sock_open)
+		return;
+	if (err == ECONNREFUSED) {
+		/* ICMP port unreachable: evidence the broker is gone. */
+		b->refusals++;
+		if (b->state == BS_KEEPALIVE && b->silence_probes == 0) {
+			b->silence_probes = 0;
+			b->silence_next = now;
+			b->last_rx = min64(b->last_rx, now - T_SILENCE);
+		} else if ((b->state == BS_GET_COOKIE ||
+			    b->state == BS_GET_TUNNEL) &&
+			   b->refusals >= REFUSALS_TO_FAIL) {
+			broker_fail(c, b, 0, err, "broker port unreachable");
+		}
+	} else if (is_network_error(err)) {
+		if (c->selected == b->index && b->state >= BS_GET_COOKIE) {
+			broker_fail(c, b, 0, err, "network error");
+			b->fail_streak++;
+			b->retry_at = now + T_BACKOFF_MIN;
+		} else {
+			net_backoff(c, b, err, now);
+		}
+	}
+	client_step(c, now);
+}
+
+static void keepalive_timers(struct client *c, struct broker *b, int64_t now)
+{
+	if (now - b->last_rx >= T_LIVENESS) {
+		broker_fail(c, b, PROTO_ERR_CLIENT_TIMEOUT, 0,
+			    "nothing heard from the broker for 60 s");
+		return;
+	}
+	if (now - b->last_rx >= T_SILENCE) {
+		if (b->silence_probes == 0)
+			b->silence_next = now;
+		if (now >= b->silence_next) {
+			if (b->silence_probes == SILENCE_PROBES) {
+				broker_fail(c, b, PROTO_ERR_CLIENT_TIMEOUT, 0,
+					    "broker stopped answering");
+				return;
+			}
+			struct proto_msg probe = { .type = PROTO_PMTUD,
+						   .probe_len = SILENCE_PROBE_LEN };
+			(void)send_msg(c, b, &probe);
+			b->silence_probes++;
+			b->silence_next = now + T_SILENCE_PROBE;
+		}
+	}
+	if (now >= b->ka_next) {
+		struct proto_msg ka = { .type = PROTO_KEEPALIVE, .seq = b->ka_seq++ };
+
+		(void)send_msg(c, b, &ka);
+		b->ka_next += T_KEEPALIVE;
+		if (b->ka_next <= now)
+			b->ka_next = now + T_KEEPALIVE;
+	}
+	if (b->pmtu_collect && now >= b->pmtu_collect)
+		pmtu_collect(c, b, now);
+	else if (now >= b->pmtu_next)
+		b->pmtu_collect ? pmtu_burst(c, b, now) : pmtu_start(c, b, now);
+	for (unsigned i = 0; i < b->nrel;) {
+		struct rel_msg *r = &b->rel[i];
+
+		if (now < r->next) {
+			i++;
+			continue;
+		}
+		if (r->tries >= REL_TRIES) {
+			log_warn("%s: %s seq %u never acknowledged; dropped",
+				 b->name, proto_type_name(r->msg.type), r->msg.seq);
+			rel_drop(b, i);
+			continue;
+		}
+		r->tries++;
+		r->next = now + T_REL_RETRY;
+		(void)send_msg(c, b, &r->msg);
+		i++;
+	}
+}
+
+static int64_t keepalive_deadline(const struct broker *b)
+{
+	int64_t d = min64(b->last_rx + T_LIVENESS, b->ka_next);
+
+	if (b->silence_probes)
+		d = min64(d, b->silence_next);
+	else
+		d = min64(d, b->last_rx + T_SILENCE);
+	d = min64(d, b->pmtu_collect ? min64(b->pmtu_collect, b->pmtu_next)
+				     : b->pmtu_next);
+	for (unsigned i = 0; i < b->nrel; i++)
+		d = min64(d, b->rel[i].next);
+	return d;
+}
+
+static int64_t broker_deadline(const struct broker *b)
+{
+	switch (b->state) {
+	case BS_REINIT:
+	case BS_RESOLVING:
+	case BS_GET_USAGE:
+		return b->timer;
+	case BS_GET_COOKIE:
+	case BS_GET_TUNNEL:
+		return min64(b->timer, b->establish_deadline);
+	case BS_KEEPALIVE:
+		return keepalive_deadline(b);
+	default:
+		return NO_DEADLINE;
+	}
+}
+
+static void broker_on_timer(struct client *c, struct broker *b, int64_t now)
+{
+	switch (b->state) {
+	case BS_REINIT:
+		if (now >= b->timer)
+			broker_reinit(c, b, now);
+		break;
+	case BS_RESOLVING:
+		if (now >= b->timer) {
+			log_warn("%s: name resolution timed out", b->name);
+			net_backoff(c, b, ETIMEDOUT, now);
+		}
+		break;
+	case BS_GET_USAGE:
+		if (now < b->timer)
+			break;
+		b->timer = now + T_RESEND;
+		/* Brokers older than USAGE only answer COOKIE. */
+		send_simple(c, b, PROTO_USAGE, now);
+		if (b->state == BS_GET_USAGE)
+			send_simple(c, b, PROTO_COOKIE, now);
+		break;
+	case BS_GET_COOKIE:
+	case BS_GET_TUNNEL:
+		if (now >= b->establish_deadline) {
+			broker_fail(c, b, PROTO_ERR_CLIENT_TIMEOUT, 0,
+				    "no tunnel within 15 s");
+			break;
+		}
+		if (now < b->timer)
+			break;
+		b->timer = now + T_RESEND;
+		if (b->state == BS_GET_COOKIE) {
+			send_simple(c, b, PROTO_COOKIE, now);
+		} else if (b->prepares >= PREPARES_PER_COOKIE ||
+			   now - b->cookie_at >= T_COOKIE_MAX_AGE) {
+			/* The cookie may have been rejected silently. */
+			start_cookie(c, b, now);
+		} else {
+			send_prepare(c, b, now);
+		}
+		break;
+	case BS_KEEPALIVE:
+		keepalive_timers(c, b, now);
+		break;
+	default:
+		break;
+	}
+}
+
+static bool is_broken(const struct broker *b)
+{
+	return b->broken_since != 0;
+}
+
+static int choose(struct client *c, int64_t now)
+{
+	unsigned eligible = 0, ready = 0;
+	int pick = -1;
+
+	for (unsigned i = 0; i < c->nbrokers; i++) {
+		struct broker *b = &c->brokers[i];
+
+		if (b->state == BS_IDLE)
+			continue;
+		eligible++;
+		if (b->state != BS_STANDBY)
+			continue;
+		ready++;
+		switch (c->cfg->strategy) {
+		case SELECT_FIRST:
+			if (pick < 0)
+				pick = (int)i;
+			break;
+		case SELECT_USAGE:
+			if (pick < 0 || b->usage < c->brokers[pick].usage)
+				pick = (int)i;
+			break;
+		case SELECT_RANDOM:
+			/* reservoir sampling: uniform over the ready ones */
+			if (c->ops->random(c) % ready == 0)
+				pick = (int)i;
+			break;
+		}
+	}
+	if (c->cfg->strategy == SELECT_FIRST && pick >= 0)
+		return pick;
+	if (ready < eligible && now < c->phase_deadline)
+		return -2; /* keep collecting */
+	return pick;
+}
+
+static void start_round(struct client *c, int64_t now)
+{
+	c->rounds++;
+	c->selected = -1;
+	c->phase = PHASE_COLLECT;
+	c->phase_deadline = now + T_SELECT_WINDOW;
+	for (unsigned i = 0; i < c->nbrokers; i++) {
+		struct broker *b = &c->brokers[i];
+
+		if (is_broken(b) && now - b->broken_since >= T_BROKEN)
+			b->broken_since = 0;
+		close_socket(c, b);
+		if (is_broken(b)) {
+			set_state(c, b, BS_IDLE);
+			continue;
+		}
+		b->timer = b->retry_at > now ? b->retry_at : now;
+		set_state(c, b, BS_REINIT);
+	}
+	for (unsigned i = 0; i < c->nbrokers; i++)
+		broker_on_timer(c, &c->brokers[i], now);
+}
+
+static void client_step(struct client *c, int64_t now)
+{
+	for (unsigned guard = 0; guard < 4; guard++) {
+		switch (c->phase) {
+		case PHASE_STOPPED:
+			return;
+		case PHASE_COLLECT: {
+			int pick = choose(c, now);
+
+			if (pick == -2)
+				return;
+			if (pick < 0) {
+				log_warn("no broker available; next round in %d s",
+					 T_NO_BROKER / 1000);
+				for (unsigned i = 0; i < c->nbrokers; i++) {
+					close_socket(c, &c->brokers[i]);
+					c->brokers[i].broken_since = 0;
+					set_state(c, &c->brokers[i], BS_IDLE);
+				}
+				c->phase = PHASE_WAIT;
+				c->phase_deadline = now + T_NO_BROKER;
+				return;
+			}
+			c->selected = pick;
+			c->phase = PHASE_ACTIVE;
+			for (unsigned i = 0; i < c->nbrokers; i++) {
+				if ((int)i == pick)
+					continue;
+				close_socket(c, &c->brokers[i]);
+				set_state(c, &c->brokers[i], BS_IDLE);
+			}
+			broker_select(c, &c->brokers[pick], now);
+			continue;
+		}
+		case PHASE_ACTIVE: {
+			struct broker *b = &c->brokers[c->selected];
+
+			if (b->state != BS_FAILED)
+				return;
+			b->reconnects++;
+			start_round(c, now);
+			continue;
+		}
+		case PHASE_WAIT:
+			if (now < c->phase_deadline)
+				return;
+			start_round(c, now);
+			continue;
+		}
+	}
+}
+
+void client_init(struct client *c, const struct client_config *cfg,
+		 const struct client_ops *ops, void *io,
+		 struct broker *brokers, unsigned n)
+{
+	memset(c, 0, sizeof(*c));
+	c->cfg = cfg;
+	c->ops = ops;
+	c->io = io;
+	c->brokers = brokers;
+	c->nbrokers = n;
+	c->selected = -1;
+	for (unsigned i = 0; i < n; i++) {
+		brokers[i].index = (int)i;
+		brokers[i].cfg = cfg;
+		brokers[i].state = BS_IDLE;
+		brokers[i].usage = UINT16_MAX;
+	}
+}
+
+void client_start(struct client *c, int64_t now)
+{
+	start_round(c, now);
+	client_step(c, now);
+}
+
+void client_on_timer(struct client *c, int64_t now)
+{
+	for (unsigned i = 0; i < c->nbrokers; i++) {
+		struct broker *b = &c->brokers[i];
+
+		if (broker_deadline(b) <= now)
+			broker_on_timer(c, b, now);
+	}
+	client_step(c, now);
+}
+
+int64_t client_next_deadline(const struct client *c)
+{
+	int64_t d = NO_DEADLINE;
+
+	if (c->phase == PHASE_STOPPED)
+		return d;
+	if (c->phase == PHASE_COLLECT || c->phase == PHASE_WAIT)
+		d = c->phase_deadline;
+	for (unsigned i = 0; i < c->nbrokers; i++)
+		d = min64(d, broker_deadline(&c->brokers[i]));
+	return d;
+}
+
+void client_stop(struct client *c, uint8_t reason, int64_t now)
+{
+	(void)now;
+	for (unsigned i = 0; i < c->nbrokers; i++) {
+		struct broker *b = &c->brokers[i];
+
+		if (b->state == BS_KEEPALIVE || b->state == BS_GET_TUNNEL ||
+		    b->kernel_up || b->hook_up)
+			broker_abandon(c, b, reason);
+		close_socket(c, b);
+		set_state(c, b, BS_IDLE);
+	}
+	c->selected = -1;
+	c->phase = PHASE_STOPPED;
+}
+
+void client_reselect(struct client *c, int64_t now)
+{
+	if (c->phase == PHASE_ACTIVE) {
+		struct broker *b = &c->brokers[c->selected];
+
+		log_info("%s: giving up the tunnel on request", b->name);
+		broker_abandon(c, b, PROTO_ERR_CLIENT_SHUTDOWN);
+		b->broken_since = 0;
+	}
+	start_round(c, now);
+	client_step(c, now);
+}
+
+void client_kick(struct client *c, int64_t now)
+{
+	for (unsigned i = 0; i < c->nbrokers; i++) {
+		struct broker *b = &c->brokers[i];
+
+		b->retry_at = now;
+		b->fail_streak = 0;
+		if (b->state == BS_REINIT)
+			b->timer = now;
+	}
+	if (c->phase == PHASE_WAIT)
+		c->phase_deadline = now;
+	client_on_timer(c, now);
+}

@@ -1,4 +1,225 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * The client's protocol logic: one state machine per broker and the broker
+ * selection around them.  Nothing here touches a socket or a clock: time is
+ * passed in (monotonic milliseconds), datagrams arrive decoded, and every
+ * effect (send, open a socket, create the kernel tunnel, run a hook) goes
+ * through struct client_ops.  The caller sleeps until client_next_deadline().
+ *
+ * Per broker:
+ *
+ *   REINIT -> RESOLVING -> GET_USAGE -> STANDBY
+ *                                          | selected
+ *                                          v
+ *             FAILED <- KEEPALIVE <- GET_TUNNEL <- GET_COOKIE
+ *
+ * Any failure after selection ends in FAILED, after which a new selection
+ * round starts; an abandoned tunnel or attempt is always announced to the
+ * broker with an ERROR so it does not linger there.
+ */
 #ifndef L2TPD_CLIENT_H
 #define L2TPD_CLIENT_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "proto.h"
+
+#define CLIENT_MAX_BROKERS 64
+#define BROKER_MAX_ADDRS 8
+#define BROKER_REL_QUEUE 30
+
+/* Timers, in milliseconds (nominal periods, PROTOCOL.md 5.2). */
+#define T_RESEND 2000
+#define T_KEEPALIVE 5000
+#define T_LIVENESS 60000
+#define T_SILENCE 15000        /* start probing a silent broker */
+#define T_SILENCE_PROBE 1000
+#define SILENCE_PROBES 5
+#define T_ESTABLISH 15000
+#define T_SELECT_WINDOW 10000
+#define T_NO_BROKER 5000
+#define T_RESOLVE 10000
+#define T_PMTU_BURST 1000
+#define T_PMTU_COLLECT 5000
+#define T_PMTU_FIRST 15000
+#define T_PMTU_MAX 600000
+#define T_REL_RETRY 1000
+#define REL_TRIES 10
+#define T_BROKEN 3600000
+#define T_BACKOFF_MIN 2000
+#define T_BACKOFF_MAX 30000
+#define T_COOKIE_MAX_AGE 120000
+#define PREPARES_PER_COOKIE 3
+#define REFUSALS_TO_FAIL 3
+#define AMBIGUOUS_REDOS 2
+
+enum broker_state {
+	BS_REINIT,
+	BS_RESOLVING,
+	BS_GET_USAGE,
+	BS_STANDBY,
+	BS_GET_COOKIE,
+	BS_GET_TUNNEL,
+	BS_KEEPALIVE,
+	BS_FAILED,
+	BS_IDLE, /* not taking part in this round */
+};
+
+enum select_strategy {
+	SELECT_FIRST,  /* -g: first to answer, in command-line order */
+	SELECT_USAGE,  /* -a: least usage */
+	SELECT_RANDOM, /* -r: uniform among the ready ones */
+};
+
+struct client_config {
+	const char *uuid;
+	const char *ifname;
+	uint32_t tunnel_id;
+	uint32_t limit_kbps; /* 0: no LIMIT */
+	uint32_t features;   /* offered */
+	enum select_strategy strategy;
+};
+
+struct rel_msg {
+	struct proto_msg msg;
+	int64_t next;
+	uint8_t tries;
+};
+
+struct broker {
+	/* set up by the caller */
+	char host[256];
+	uint16_t port;
+	char name[272]; /* host:port, for logs */
+	int index;
+	void *io; /* the caller's per-broker data (socket, resolver) */
+
+	const struct client_config *cfg;
+	enum broker_state state;
+	int64_t timer; /* the state's own timer: resend, retry */
+
+	struct in_addr addrs[BROKER_MAX_ADDRS];
+	unsigned naddrs;
+	unsigned addr_next;
+	struct sockaddr_in addr; /* the address the socket is connected to */
+	bool sock_open;
+
+	uint16_t usage;
+	uint8_t cookie[PROTO_COOKIE_LEN];
+	int64_t cookie_at;
+	unsigned prepares; /* sent with the current cookie */
+	unsigned prepares_total; /* sent from this socket */
+	bool offered_features;
+	unsigned redos;
+	unsigned refusals;
+
+	/* the tunnel */
+	uint32_t peer_tunnel_id;
+	uint32_t session_id;
+	uint32_t peer_session_id;
+	bool kernel_up;
+	bool hook_up;
+	int64_t up_since;
+	int64_t establish_deadline;
+	uint32_t ka_seq;
+	int64_t ka_next;
+	int64_t last_rx;
+	unsigned silence_probes;
+	int64_t silence_next;
+
+	/* path MTU */
+	int64_t pmtu_next;
+	int64_t pmtu_collect;
+	int64_t pmtu_interval;
+	uint16_t probed;
+	uint16_t probe_max; /* largest probe the last burst got out */
+	uint16_t pmtu;
+	uint16_t peer_mtu;
+	int mtu; /* applied to the interface; 0 if never */
+
+	/* reliable messages */
+	struct rel_msg rel[BROKER_REL_QUEUE];
+	unsigned nrel;
+	uint16_t rel_seq;
+
+	/* broker avoidance and network back-off */
+	int64_t broken_since; /* 0: not broken */
+	unsigned fail_streak;
+	int64_t retry_at;
+	bool wan_down;
+	unsigned reconnects;
+	int last_error;
+};
+
+struct client;
+
+struct client_ops {
+	/* >0: addresses written to b->addrs; 0: pending, answer comes through
+	 * client_on_resolved(); <0: -errno. */
+	int (*resolve)(struct client *c, struct broker *b);
+	void (*resolve_cancel)(struct client *c, struct broker *b);
+	/* Open a fresh UDP socket connected to b->addr (new source port). */
+	int (*open)(struct client *c, struct broker *b);
+	void (*close)(struct client *c, struct broker *b);
+	int (*send)(struct client *c, struct broker *b, const uint8_t *p, size_t n);
+	/* Create the kernel tunnel and session from b's ids; 0 or -errno. */
+	int (*tunnel_create)(struct client *c, struct broker *b);
+	void (*tunnel_delete)(struct client *c, struct broker *b);
+	int (*set_mtu)(struct client *c, struct broker *b, int mtu);
+	void (*hook)(struct client *c, struct broker *b, const char *event);
+	/* The state or the tunnel's facts changed. */
+	void (*changed)(struct client *c, struct broker *b);
+	/* Uniform random 32 bits, for selection and jitter. */
+	uint32_t (*random)(struct client *c);
+};
+
+enum client_phase {
+	PHASE_STOPPED,
+	PHASE_COLLECT, /* brokers answering USAGE */
+	PHASE_ACTIVE,  /* one broker selected */
+	PHASE_WAIT,    /* nobody answered: pause before the next round */
+};
+
+struct client {
+	const struct client_config *cfg;
+	const struct client_ops *ops;
+	void *io;
+	struct broker *brokers;
+	unsigned nbrokers;
+	enum client_phase phase;
+	int64_t phase_deadline;
+	int selected; /* -1: none */
+	unsigned rounds;
+};
+
+void client_init(struct client *c, const struct client_config *cfg,
+		 const struct client_ops *ops, void *io,
+		 struct broker *brokers, unsigned n);
+void client_start(struct client *c, int64_t now);
+/* Stop everything: ERROR(reason) to the broker if a tunnel or attempt
+ * exists, hook session.down, kernel objects deleted, sockets closed. */
+void client_stop(struct client *c, uint8_t reason, int64_t now);
+/* SIGHUP: give up the current tunnel and select again. */
+void client_reselect(struct client *c, int64_t now);
+/* The network may be back: retry waiting brokers now. */
+void client_kick(struct client *c, int64_t now);
+
+void client_on_timer(struct client *c, int64_t now);
+int64_t client_next_deadline(const struct client *c);
+void client_on_msg(struct client *c, struct broker *b,
+		   const struct proto_msg *m, int64_t now);
+/* An error reported by the broker's socket (ICMP, send failure). */
+void client_on_sock_error(struct client *c, struct broker *b, int err,
+			  int64_t now);
+/* n > 0 addresses in b->addrs, or n = -errno. */
+void client_on_resolved(struct client *c, struct broker *b, int n,
+			int64_t now);
+
+const char *broker_state_name(enum broker_state s);
+/* The MTU the interface should have, from our probes and the peer's value;
+ * 0 if nothing is known yet. */
+int broker_wanted_mtu(const struct broker *b);
+
 #endif

@@ -1,0 +1,248 @@
+/* SPDX-License-Identifier: MIT */
+#include "cli.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+void cli_usage(FILE *f)
+{
+	fputs("usage: l2tpd -u UUID -i IFNAME -b HOST:PORT [-b HOST:PORT ...] [options]\n"
+	      "  -u UUID       identifier sent to the broker (1..238 bytes, UTF-8)\n"
+	      "  -i IFNAME     name of the tunnel interface (1..15 bytes)\n"
+	      "  -b HOST:PORT  broker; repeat for more (up to 64)\n"
+	      "  -l IPV4       local address to send from\n"
+	      "  -I IFACE      send through this interface only, follow its link state\n"
+	      "  -s HOOK       run HOOK session.up|session.down IFNAME and\n"
+	      "                HOOK session.mtu-changed IFNAME MTU\n"
+	      "  -t ID         local tunnel id (default 1)\n"
+	      "  -L KBITS      ask the broker to limit our download to KBITS kbit/s\n"
+	      "  -g            use the first broker that answers (default)\n"
+	      "  -a            use the broker with the least usage\n"
+	      "  -r            use a random broker among those that answer\n"
+	      "  -f            foreground: log to stderr too\n"
+	      "  -v            debug logging\n"
+	      "  -V            print the version and exit\n"
+	      "  -h            print this help and exit\n",
+	      f);
+}
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* Decimal only: a leading sign, blanks or trailing junk are errors. */
+static int parse_u32(const char *s, uint32_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v > UINT32_MAX)
+		return -ERANGE;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static bool valid_utf8(const unsigned char *s)
+{
+	while (*s) {
+		unsigned n, cp;
+
+		if (*s < 0x80) {
+			s++;
+			continue;
+		}
+		if ((*s & 0xE0) == 0xC0) {
+			n = 1;
+			cp = *s & 0x1F;
+		} else if ((*s & 0xF0) == 0xE0) {
+			n = 2;
+			cp = *s & 0x0F;
+		} else if ((*s & 0xF8) == 0xF0) {
+			n = 3;
+			cp = *s & 0x07;
+		} else {
+			return false;
+		}
+		for (unsigned i = 1; i <= n; i++) {
+			if ((s[i] & 0xC0) != 0x80)
+				return false;
+			cp = cp << 6 | (s[i] & 0x3F);
+		}
+		/* overlong forms, surrogates, beyond U+10FFFF */
+		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) ||
+		    (n == 3 && cp < 0x10000) || cp > 0x10FFFF ||
+		    (cp >= 0xD800 && cp <= 0xDFFF))
+			return false;
+		s += n + 1;
+	}
+	return true;
+}
+
+static int parse_broker(const char *arg, struct broker_spec *b, char *err,
+			size_t errlen)
+{
+	const char *colon = strrchr(arg, ':');
+	size_t hlen;
+	uint32_t port;
+
+	if (!colon)
+		return fail(err, errlen, "-b %s: missing :PORT", arg);
+	hlen = (size_t)(colon - arg);
+	if (hlen == 0)
+		return fail(err, errlen, "-b %s: empty host", arg);
+	if (hlen > CLI_HOST_MAX)
+		return fail(err, errlen, "-b %.40s...: host longer than %d bytes",
+			    arg, CLI_HOST_MAX);
+	if (memchr(arg, ':', hlen))
+		return fail(err, errlen, "-b %s: IPv6 is not supported by the protocol", arg);
+	memcpy(b->host, arg, hlen);
+	b->host[hlen] = '\0';
+	if (!colon[1])
+		return fail(err, errlen, "-b %s: empty port", arg);
+	if (colon[1] >= '0' && colon[1] <= '9') {
+		if (parse_u32(colon + 1, &port) || port < 1 || port > 65535)
+			return fail(err, errlen, "-b %s: port must be 1..65535", arg);
+	} else {
+		struct servent *se = getservbyname(colon + 1, "udp");
+
+		if (!se)
+			return fail(err, errlen, "-b %s: unknown service '%s'", arg,
+				    colon + 1);
+		port = ntohs((uint16_t)se->s_port);
+	}
+	b->port = (uint16_t)port;
+	return 0;
+}
+
+static int parse_ifname(char flag, const char *v, char *err, size_t errlen)
+{
+	size_t n = strlen(v);
+
+	if (n == 0)
+		return fail(err, errlen, "-%c: empty interface name", flag);
+	if (n > CLI_IFNAME_MAX)
+		return fail(err, errlen, "-%c %s: interface name longer than %d bytes",
+			    flag, v, CLI_IFNAME_MAX);
+	if (strchr(v, '/') || strchr(v, ' ') || !strcmp(v, ".") || !strcmp(v, ".."))
+		return fail(err, errlen, "-%c %s: invalid interface name", flag, v);
+	return 0;
+}
+
+static int apply(struct options *o, char flag, const char *v, char *err,
+		 size_t errlen)
+{
+	switch (flag) {
+	case 'u':
+		if (!*v)
+			return fail(err, errlen, "-u: empty UUID");
+		if (strlen(v) > PROTO_UUID_MAX)
+			return fail(err, errlen, "-u %.40s...: UUID longer than %d bytes",
+				    v, PROTO_UUID_MAX);
+		if (!valid_utf8((const unsigned char *)v))
+			return fail(err, errlen, "-u: UUID is not valid UTF-8");
+		o->uuid = v;
+		return 0;
+	case 'i':
+		o->ifname = v;
+		return parse_ifname('i', v, err, errlen);
+	case 'I':
+		o->bind_iface = v;
+		return parse_ifname('I', v, err, errlen);
+	case 'b':
+		if (o->nbrokers == CLIENT_MAX_BROKERS)
+			return fail(err, errlen, "-b %s: more than %d brokers", v,
+				    CLIENT_MAX_BROKERS);
+		return parse_broker(v, &o->brokers[o->nbrokers++], err, errlen);
+	case 'l':
+		if (inet_pton(AF_INET, v, &o->local_ip) != 1)
+			return fail(err, errlen, "-l %s: not an IPv4 address", v);
+		return 0;
+	case 's':
+		if (!*v)
+			return fail(err, errlen, "-s: empty hook path");
+		o->hook = v;
+		return 0;
+	case 't':
+		if (parse_u32(v, &o->tunnel_id) || o->tunnel_id == 0)
+			return fail(err, errlen, "-t %s: tunnel id must be 1..%u", v,
+				    UINT32_MAX);
+		return 0;
+	case 'L':
+		if (parse_u32(v, &o->limit_kbps))
+			return fail(err, errlen, "-L %s: bandwidth must be 0..%u kbit/s",
+				    v, UINT32_MAX);
+		return 0;
+	case 'p':
+		o->ignored_p = true;
+		return 0;
+	}
+	return fail(err, errlen, "-%c: unknown option", flag);
+}
+
+int cli_parse(int argc, char *const argv[], struct options *o, char *err,
+	      size_t errlen)
+{
+	static const char with_arg[] = "uibIlstLp";
+
+	memset(o, 0, sizeof(*o));
+	o->tunnel_id = 1;
+	o->strategy = SELECT_FIRST;
+	err[0] = '\0';
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (a[0] != '-' || !a[1])
+			return fail(err, errlen, "unexpected argument '%s'", a);
+		if (!strcmp(a, "--"))
+			return i + 1 < argc ? fail(err, errlen, "unexpected argument '%s'",
+						   argv[i + 1]) : 0;
+		for (const char *p = a + 1; *p; p++) {
+			if (strchr(with_arg, *p)) {
+				const char *v = p[1] ? p + 1 : argv[++i];
+
+				if (i >= argc || !v)
+					return fail(err, errlen, "-%c: missing value", *p);
+				if (apply(o, *p, v, err, errlen))
+					return -1;
+				break;
+			}
+			switch (*p) {
+			case 'a': o->strategy = SELECT_USAGE; break;
+			case 'g': o->strategy = SELECT_FIRST; break;
+			case 'r': o->strategy = SELECT_RANDOM; break;
+			case 'f': o->foreground = true; break;
+			case 'v': o->debug = true; break;
+			case 'V': o->version = true; break;
+			case 'h': o->help = true; break;
+			default:
+				return fail(err, errlen, "-%c: unknown option", *p);
+			}
+		}
+	}
+	if (o->help || o->version)
+		return 0;
+	if (!o->uuid)
+		return fail(err, errlen, "-u UUID is required");
+	if (!o->ifname)
+		return fail(err, errlen, "-i IFNAME is required");
+	if (!o->nbrokers)
+		return fail(err, errlen, "-b HOST:PORT is required");
+	return 0;
+}

@@ -1,0 +1,20 @@
+#!/bin/bash
+# Tunnel up, ping both ways, and the negotiated MTU is exact: a full-size
+# DF ping passes and one byte more does not.
+. "$(dirname "$0")/../lib.sh"
+need_l2tp
+setup_net
+start_broker broker -l $BADDR:$PORT
+t0=$(now_ms)
+check "tunnel up and pinging" bring_up
+log "tunnel usable after $(( $(now_ms) - t0 )) ms"
+check "ping client -> broker" ping_c2b
+check "ping broker -> client" ping_b2c
+check "client MTU is 1446" wait_for 10 test "$(client_mtu)" = 1446
+check "broker MTU is 1446" test "$(broker_mtu)" = 1446
+mtu=$(client_mtu)
+check "DF ping of $mtu bytes passes" ping_c2b -M do -s $((mtu - 28))
+check "DF ping of $((mtu + 1)) bytes fails" eval '! ping_c2b -M do -s $((mtu - 27))'
+check "hook saw session.up l2tp0" grep -q '^session.up l2tp0' "$HOOK_LOG"
+check "hook saw session.mtu-changed l2tp0 1446" grep -q '^session.mtu-changed l2tp0 1446' "$HOOK_LOG"
+finish "MTU $mtu"

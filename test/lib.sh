@@ -1,0 +1,174 @@
+# SPDX-License-Identifier: MIT
+# Shared helpers for the scenario scripts: two network namespaces joined by a
+# veth pair, the test broker in one, l2tpd in the other.  Every name carries
+# the script's PID so runs never collide, and cleanup removes all of it.
+#
+#   broker ns ($NSB)  veth 10.77.0.1/24  <-->  10.77.0.2/24 veth  client ns ($NSC)
+#   tunnel            10.99.0.1/24       <-->  10.99.0.2/24       l2tp0
+
+set -eu
+
+: "${L2TPD:?L2TPD must name the l2tpd binary}"
+: "${BROKER:?BROKER must name the test broker binary}"
+RESULTS=${RESULTS:-/tmp}
+
+ID=$$
+NSB=l2b$ID
+NSC=l2c$ID
+BADDR=10.77.0.1
+CADDR=10.77.0.2
+BTUN=10.99.0.1
+CTUN=10.99.0.2
+PORT=8942
+T=$(mktemp -d /tmp/l2tpd-test.XXXXXX)
+PIDS=()
+CHECKS_FAILED=0
+NAME=$(basename "$0" .sh)
+
+inb() { ip netns exec "$NSB" "$@"; }
+inc() { ip netns exec "$NSC" "$@"; }
+
+log() { printf '  %s: %s\n' "$NAME" "$*"; }
+
+cleanup() {
+	local pid
+	for pid in "${PIDS[@]}"; do
+		kill "$pid" 2>/dev/null || true
+	done
+	for pid in "${PIDS[@]}"; do
+		wait "$pid" 2>/dev/null || true
+	done
+	ip netns del "$NSB" 2>/dev/null || true
+	ip netns del "$NSC" 2>/dev/null || true
+	if [ "$CHECKS_FAILED" != 0 ] || [ -n "${KEEP_LOGS:-}" ]; then
+		for f in "$T"/*.log; do
+			[ -f "$f" ] || continue
+			echo "---- $(basename "$f") (last 40 lines)"
+			tail -n 40 "$f"
+		done
+	fi
+	mkdir -p "$RESULTS/$NAME" && cp "$T"/*.log "$RESULTS/$NAME/" 2>/dev/null || true
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+# check DESCRIPTION COMMAND...: one assertion; the script fails at the end if
+# any failed, so every check's result is printed.
+check() {
+	local what=$1
+	shift
+	if "$@"; then
+		echo "  ok   $NAME: $what"
+	else
+		echo "  FAIL $NAME: $what"
+		CHECKS_FAILED=$((CHECKS_FAILED + 1))
+	fi
+}
+
+finish() {
+	if [ "$CHECKS_FAILED" = 0 ]; then
+		echo "PASS $NAME${1:+: $1}"
+		exit 0
+	fi
+	echo "FAIL $NAME: $CHECKS_FAILED check(s) failed${1:+; $1}"
+	exit 1
+}
+
+# wait_for SECONDS COMMAND...: polls every 50 ms.
+wait_for() {
+	local deadline=$(( $(date +%s%N) / 1000000 + $1 * 1000 ))
+	shift
+	until "$@" 2>/dev/null; do
+		[ $(( $(date +%s%N) / 1000000 )) -lt "$deadline" ] || return 1
+		sleep 0.05
+	done
+}
+
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+
+need_l2tp() {
+	modprobe l2tp_eth 2>/dev/null || true
+	modprobe l2tp_netlink 2>/dev/null || true
+}
+
+setup_net() {
+	ip netns add "$NSB"
+	ip netns add "$NSC"
+	ip link add vb$ID netns "$NSB" type veth peer name vc$ID netns "$NSC"
+	inb ip link set lo up
+	inc ip link set lo up
+	inb ip addr add $BADDR/24 dev vb$ID
+	inc ip addr add $CADDR/24 dev vc$ID
+	inb ip link set vb$ID up
+	inc ip link set vc$ID up
+	VB=vb$ID
+	VC=vc$ID
+}
+
+# A hook that records its arguments and environment and configures the
+# client's end of the tunnel.  l2tpd gives hooks a clean environment, so the
+# paths are written into the script.
+make_hook() {
+	HOOK=$T/hook.sh
+	HOOK_LOG=$T/hook.log
+	cat >"$HOOK" <<HOOK
+#!/bin/sh
+${HOOK_PRELUDE:-}
+echo "\$* mtu_env=\$L2TPD_MTU broker=\$L2TPD_BROKER fds=\$(ls /proc/\$\$/fd | wc -l)" >>$HOOK_LOG
+case "\$1" in
+session.up)
+	ip link set "\$2" up
+	ip addr add $CTUN/24 dev "\$2"
+	;;
+esac
+HOOK
+	chmod +x "$HOOK"
+}
+
+# start_broker NAME ARGS...: the test broker in the broker namespace.
+start_broker() {
+	local name=$1
+	shift
+	inb "$BROKER" "$@" >"$T/$name.log" 2>&1 &
+	PIDS+=($!)
+	eval "${name}_PID=$!"
+	wait_for 5 grep -q 'listening' "$T/$name.log"
+}
+
+start_client() {
+	inc "$L2TPD" -f "$@" >"$T/client.log" 2>&1 &
+	PIDS+=($!)
+	CLIENT_PID=$!
+}
+
+# The broker names its side l2tp<tid>-<sid>; give it the tunnel address.
+broker_iface() {
+	inb ip -o link show | sed -n 's/^[0-9]*: \(l2tp[0-9]*-[0-9]*\)[:@].*/\1/p' | head -n 1
+}
+
+configure_broker_end() {
+	local ifc
+	wait_for 10 test -n "$(broker_iface)" || return 1
+	ifc=$(broker_iface)
+	inb ip link set "$ifc" up
+	inb ip addr add $BTUN/24 dev "$ifc" 2>/dev/null || true
+	BIF=$ifc
+}
+
+client_iface_up() { inc ip -o link show l2tp0 2>/dev/null | grep -q 'UP'; }
+client_mtu() { inc cat /sys/class/net/l2tp0/mtu 2>/dev/null; }
+broker_mtu() { inb cat /sys/class/net/"$BIF"/mtu 2>/dev/null; }
+
+ping_c2b() { inc ping -c 1 -W 1 "$@" $BTUN >/dev/null 2>&1; }
+ping_b2c() { inb ping -c 1 -W 1 "$@" $CTUN >/dev/null 2>&1; }
+
+tunnel_pings() { wait_for "${1:-15}" ping_c2b; }
+
+# bring_up [l2tpd args...]: broker + client + both tunnel ends configured.
+bring_up() {
+	make_hook
+	start_client -u test-uuid-$ID -i l2tp0 -b $BADDR:$PORT -s "$HOOK" "$@"
+	wait_for 20 client_iface_up || return 1
+	configure_broker_end || return 1
+	tunnel_pings 15
+}
