@@ -114,7 +114,7 @@ make_hook() {
 	cat >"$HOOK" <<HOOK
 #!/bin/sh
 ${HOOK_PRELUDE:-}
-echo "\$* mtu_env=\$L2TPD_MTU broker=\$L2TPD_BROKER fds=\$(ls /proc/\$\$/fd | wc -l)" >>$HOOK_LOG
+echo "\$* mtu_env=\$L2TPD_MTU broker=\$L2TPD_BROKER sockets=\$(ls -l /proc/\$\$/fd | grep -c socket)" >>$HOOK_LOG
 case "\$1" in
 session.up)
 	ip link set "\$2" up

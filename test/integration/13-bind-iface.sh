@@ -1,0 +1,23 @@
+#!/bin/bash
+# -I: the bind interface goes down for 20 s and comes back; the tunnel
+# returns, and while down l2tpd logs little and uses almost no CPU.
+. "$(dirname "$0")/../lib.sh"
+need_l2tp
+setup_net
+start_broker broker -l $BADDR:$PORT
+check "tunnel up" bring_up -I $VC
+inc ip link set $VC down
+ticks0=$(awk '{print $14 + $15}' /proc/$CLIENT_PID/stat)
+lines0=$(wc -l <"$T/client.log")
+sleep 20
+ticks1=$(awk '{print $14 + $15}' /proc/$CLIENT_PID/stat)
+lines1=$(wc -l <"$T/client.log")
+t0=$(now_ms)
+inc ip link set $VC up
+check "tunnel comes back" wait_for 30 test "$(grep -c 'tunnel up' "$T/broker.log")" -ge 2
+log "back $(( $(now_ms) - t0 )) ms after link up"
+check "broker end configured" configure_broker_end
+check "traffic flows" tunnel_pings 15
+check "CPU while down: $((ticks1 - ticks0)) ticks" test $((ticks1 - ticks0)) -le 5
+check "log lines while down: $((lines1 - lines0))" test $((lines1 - lines0)) -le 12
+finish "down 20 s: $((ticks1 - ticks0)) ticks, $((lines1 - lines0)) log lines"
