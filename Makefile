@@ -59,7 +59,8 @@ HOST_CORE_OBJS := $(CORE:%.c=$(BT)/%.o)
 UNIT_SRCS := $(wildcard test/unit/*.c)
 UNIT_BIN := $(BT)/unit_tests
 
-.PHONY: all clean test test-unit test-integration demo deps size strip check
+.PHONY: all clean test test-unit test-integration demo deps size strip check \
+	fuzz fuzz-replay
 
 all: l2tpd
 
@@ -85,6 +86,10 @@ $(BT)/broker: $(BT)/test/broker.o $(BT)/proto.o $(BT)/genl.o
 	@echo "  LD      $@"
 	$(Q)$(HOSTCC) $(HOST_LDFLAGS) -o $@ $^
 
+$(BT)/spray: $(BT)/test/spray.o
+	@echo "  LD      $@"
+	$(Q)$(HOSTCC) $(HOST_LDFLAGS) -o $@ $^
+
 broker: $(BT)/broker
 
 strip: l2tpd
@@ -97,13 +102,51 @@ size: $(OBJS) strip
 test-unit: $(UNIT_BIN)
 	$(UNIT_BIN)
 
-test-integration: l2tpd $(BT)/broker
-	L2TPD=$(CURDIR)/l2tpd BROKER=$(CURDIR)/$(BT)/broker test/vm test/integration.sh
+TEST_ENV = L2TPD=$(CURDIR)/l2tpd BROKER=$(CURDIR)/$(BT)/broker SPRAY=$(CURDIR)/$(BT)/spray
+
+test-integration: l2tpd $(BT)/broker $(BT)/spray
+	$(TEST_ENV) test/vm test/integration.sh $(SCENARIOS)
 
 test: test-unit test-integration
 
 demo: l2tpd $(BT)/broker
-	L2TPD=$(CURDIR)/l2tpd BROKER=$(CURDIR)/$(BT)/broker test/vm test/demo.sh
+	$(TEST_ENV) test/vm test/demo.sh
+
+# libFuzzer harnesses (clang); each also links against a replay main() so
+# any compiler can run the committed corpus.
+FUZZERS := proto netlink client dns
+FUZZ_TIME ?= 60
+FUZZ_CC ?= clang
+FUZZ_SRCS := $(CORE:%=$(CURDIR)/%)
+FUZZ_CFLAGS := $(BASE_CFLAGS) -I. -g -O1 -fno-omit-frame-pointer
+
+build/fuzz/fuzz_%: test/fuzz/fuzz_%.c $(CORE)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ    $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all -o $@ $< $(CORE)
+
+build/replay/fuzz_%: test/fuzz/fuzz_%.c test/fuzz/replay.c $(CORE)
+	@mkdir -p $(dir $@)
+	@echo "  REPLAY  $@"
+	$(Q)$(HOSTCC) $(FUZZ_CFLAGS) -fsanitize=address,undefined \
+		-fno-sanitize-recover=all -o $@ $< test/fuzz/replay.c $(CORE)
+
+fuzz-replay: $(FUZZERS:%=build/replay/fuzz_%)
+	@for f in $(FUZZERS); do \
+		printf '%-8s ' $$f; build/replay/fuzz_$$f test/fuzz/corpus/$$f || exit 1; \
+	done
+
+fuzz: $(FUZZERS:%=build/fuzz/fuzz_%)
+	@for f in $(FUZZERS); do \
+		mkdir -p build/fuzz/corpus-$$f; \
+		echo "== fuzz_$$f for $(FUZZ_TIME) s"; \
+		build/fuzz/fuzz_$$f -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
+			-artifact_prefix=build/fuzz/crash-$$f- \
+			build/fuzz/corpus-$$f test/fuzz/corpus/$$f 2>build/fuzz/$$f.log || \
+			{ tail -n 40 build/fuzz/$$f.log; exit 1; }; \
+		grep -E 'stat::number_of_executed_units|cov:' build/fuzz/$$f.log | tail -n 2; \
+	done
 
 deps:
 	test/deps.sh
