@@ -155,3 +155,22 @@ clean:
 	rm -rf build l2tpd l2tpd.stripped
 
 -include $(shell find build -name '*.d' 2>/dev/null)
+
+# Installation: make install [PREFIX=/usr/local] [DESTDIR=/staging/root]
+PREFIX ?= /usr/local
+SBINDIR = $(DESTDIR)$(PREFIX)/sbin
+MAN8DIR = $(DESTDIR)$(PREFIX)/share/man/man8
+
+.PHONY: install uninstall test-openwrt
+
+install: l2tpd
+	install -d $(SBINDIR) $(MAN8DIR)
+	install -m 755 l2tpd $(SBINDIR)/l2tpd
+	install -m 644 l2tpd.8 $(MAN8DIR)/l2tpd.8
+
+uninstall:
+	rm -f $(SBINDIR)/l2tpd $(MAN8DIR)/l2tpd.8
+
+# The OpenWrt init script against stand-ins for UCI and procd.
+test-openwrt:
+	bash test/openwrt/test-init.sh
