@@ -362,6 +362,14 @@ static void write_status(struct app *a, struct broker *b)
 		unlink(tmp);
 }
 
+static void remove_status(struct app *a)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), STATUS_DIR "/%s.state", a->cfg.ifname);
+	unlink(path);
+}
+
 static void io_changed(struct client *c, struct broker *b)
 {
 	/* Only the broker that matters: the selected one, or any while
@@ -545,6 +553,7 @@ static int run(struct app *a)
 		if (got_term) {
 			log_info("shutting down");
 			client_stop(&a->client, PROTO_ERR_CLIENT_SHUTDOWN, now);
+			remove_status(a);
 			return 0;
 		}
 		if (got_hup) {
@@ -611,6 +620,7 @@ static int run(struct app *a)
 			if (errno == EINTR)
 				continue;
 			log_err("poll: %s", strerror(errno));
+			client_stop(&a->client, PROTO_ERR_CLIENT_FAILURE, now_ms());
 			return 1;
 		}
 		now = now_ms();
