@@ -95,6 +95,23 @@ static bool valid_utf8(const unsigned char *s)
 	return true;
 }
 
+/* v for a message: at most about 40 bytes, anything but printable ASCII
+ * as \xNN, so a broken value can be named without passing it on. */
+static const char *printable(const char *v, char *buf, size_t cap)
+{
+	size_t n = 0;
+
+	for (const unsigned char *p = (const unsigned char *)v;
+	     *p && n + 5 < cap; p++) {
+		if (*p >= 0x20 && *p < 0x7F)
+			buf[n++] = (char)*p;
+		else
+			n += (size_t)snprintf(buf + n, cap - n, "\\x%02x", *p);
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
 static int parse_broker(const char *arg, struct broker_spec *b, char *err,
 			size_t errlen)
 {
@@ -155,8 +172,12 @@ static int apply(struct options *o, char flag, const char *v, char *err,
 		if (strlen(v) > PROTO_UUID_MAX)
 			return fail(err, errlen, "-u %.40s...: UUID longer than %d bytes",
 				    v, PROTO_UUID_MAX);
-		if (!valid_utf8((const unsigned char *)v))
-			return fail(err, errlen, "-u: UUID is not valid UTF-8");
+		if (!valid_utf8((const unsigned char *)v)) {
+			char q[48];
+
+			return fail(err, errlen, "-u %s: UUID is not valid UTF-8",
+				    printable(v, q, sizeof(q)));
+		}
 		o->uuid = v;
 		return 0;
 	case 'i':
@@ -215,9 +236,9 @@ int cli_parse(int argc, char *const argv[], struct options *o, char *err,
 						   argv[i + 1]) : 0;
 		for (const char *p = a + 1; *p; p++) {
 			if (strchr(with_arg, *p)) {
-				const char *v = p[1] ? p + 1 : argv[++i];
+				const char *v = p[1] ? p + 1 : i + 1 < argc ? argv[++i] : NULL;
 
-				if (i >= argc || !v)
+				if (!v)
 					return fail(err, errlen, "-%c: missing value", *p);
 				if (apply(o, *p, v, err, errlen))
 					return -1;

@@ -12,6 +12,7 @@
 #define MTU_DEFAULT_MAX (1500 - PROTO_TUNNEL_OVERHEAD)
 
 static void client_step(struct client *c, int64_t now);
+static void keepalive_timers(struct client *c, struct broker *b, int64_t now);
 
 const char *broker_state_name(enum broker_state s)
 {
@@ -170,8 +171,11 @@ static void send_prepare(struct client *c, struct broker *b, int64_t now)
  * session.down if it heard session.up, and the kernel objects go. */
 static void broker_abandon(struct client *c, struct broker *b, uint8_t reason)
 {
+	/* After a cookie re-fetch PREPAREs from this port may still have
+	 * created a tunnel, so GET_COOKIE counts as well. */
 	bool broker_has_tunnel = b->state == BS_KEEPALIVE ||
-				 (b->state == BS_GET_TUNNEL && b->prepares_total);
+				 ((b->state == BS_GET_TUNNEL ||
+				   b->state == BS_GET_COOKIE) && b->prepares_total);
 
 	if (reason && b->sock_open && broker_has_tunnel)
 		send_error(c, b, reason);
@@ -265,8 +269,9 @@ void client_on_resolved(struct client *c, struct broker *b, int n,
 {
 	if (b->state != BS_RESOLVING)
 		return;
+	c->ops->resolve_cancel(c, b); /* the query's socket is done with */
+	b->state = BS_REINIT;
 	if (n <= 0) {
-		b->state = BS_REINIT; /* nothing left to cancel */
 		net_backoff(c, b, n < 0 ? -n : ENOENT, now);
 	} else {
 		b->naddrs = (unsigned)n;
@@ -382,10 +387,9 @@ static void pmtu_burst(struct client *c, struct broker *b, int64_t now)
 
 static void pmtu_collect(struct client *c, struct broker *b, int64_t now)
 {
-	if (b->probed && b->probed != b->pmtu) {
+	if (b->probed)
 		b->pmtu = b->probed;
-		apply_mtu(c, b);
-	}
+	apply_mtu(c, b); /* also retries one that could not be set */
 	if (b->pmtu) {
 		struct proto_msg m = { .type = PROTO_PMTU_NTFY,
 				       .value = (uint16_t)(b->pmtu - PROTO_TUNNEL_OVERHEAD) };
@@ -589,17 +593,24 @@ void client_on_sock_error(struct client *c, struct broker *b, int err,
 {
 	if (!b->sock_open)
 		return;
-	if (err == ECONNREFUSED) {
-		/* ICMP port unreachable: evidence the broker is gone. */
-		b->refusals++;
-		if (b->state == BS_KEEPALIVE && b->silence_probes == 0) {
-			b->silence_probes = 0;
-			b->silence_next = now;
+	if (err == ECONNREFUSED)
+		b->refusals++; /* ICMP port unreachable: the broker may be gone */
+	if (b->state == BS_KEEPALIVE) {
+		/* Evidence, not proof: a passing ICMP error must not end a
+		 * working tunnel, unanswered probes do.  Start them now. */
+		if (b->silence_probes == 0) {
 			b->last_rx = min64(b->last_rx, now - T_SILENCE);
-		} else if ((b->state == BS_GET_COOKIE ||
-			    b->state == BS_GET_TUNNEL) &&
-			   b->refusals >= REFUSALS_TO_FAIL) {
+			keepalive_timers(c, b, now);
+		}
+	} else if (err == ECONNREFUSED) {
+		if ((b->state == BS_GET_COOKIE || b->state == BS_GET_TUNNEL) &&
+		    b->refusals >= REFUSALS_TO_FAIL) {
 			broker_fail(c, b, 0, err, "broker port unreachable");
+		} else if (b->state == BS_GET_USAGE) {
+			/* A restarting broker: ask again soon rather than in 2 s. */
+			unsigned shift = b->refusals < 4 ? b->refusals - 1 : 3;
+
+			b->timer = min64(b->timer, now + ((int64_t)250 << shift));
 		}
 	} else if (is_network_error(err)) {
 		if (c->selected == b->index && b->state >= BS_GET_COOKIE) {
@@ -894,6 +905,9 @@ void client_start(struct client *c, int64_t now)
 
 void client_on_timer(struct client *c, int64_t now)
 {
+	/* First the round: at the end of the collection window, brokers that
+	 * are about to be dropped need no more resends. */
+	client_step(c, now);
 	for (unsigned i = 0; i < c->nbrokers; i++) {
 		struct broker *b = &c->brokers[i];
 
@@ -923,7 +937,7 @@ void client_stop(struct client *c, uint8_t reason, int64_t now)
 		struct broker *b = &c->brokers[i];
 
 		if (b->state == BS_KEEPALIVE || b->state == BS_GET_TUNNEL ||
-		    b->kernel_up || b->hook_up)
+		    b->state == BS_GET_COOKIE || b->kernel_up || b->hook_up)
 			broker_abandon(c, b, reason);
 		close_socket(c, b);
 		set_state(c, b, BS_IDLE);

@@ -1,0 +1,2053 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The per-broker state machine and broker selection of client.c, driven by
+ * a fake clock and stub ops that record every effect: datagrams are decoded
+ * back as the broker would read them, sockets, kernel objects and hooks are
+ * tracked so that misuse (send on a closed socket, a second tunnel, an
+ * unpaired hook) fails a check on the spot.  Time only moves by firing the
+ * client's own deadlines, exactly when client_next_deadline() says.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "check.h"
+#include "client.h"
+#include "proto.h"
+
+#define MAXB 4
+#define MAX_EV 4096
+#define TID 7
+#define UUID "4f1c2d3e-test-uuid"
+
+/* Checked on every call but only counted when broken, so that the total
+ * reported reflects the scenarios rather than how many steps they took. */
+#define INVARIANT(c) \
+	do { \
+		if (!(c)) \
+			CHECK(c); \
+	} while (0)
+
+enum ev_kind {
+	EV_RESOLVE,
+	EV_CANCEL,
+	EV_OPEN,
+	EV_CLOSE,
+	EV_SEND,
+	EV_CREATE,
+	EV_DELETE,
+	EV_MTU,
+	EV_HOOK,
+	EV_STATE,
+};
+
+struct ev {
+	enum ev_kind kind;
+	int b;
+	int64_t t;
+	struct proto_msg m; /* EV_SEND, decoded as a broker would */
+	size_t len;
+	int value;          /* EV_MTU: the MTU; EV_STATE: the new state */
+	uint32_t sid, psid, ptid;
+	const char *name;   /* EV_HOOK */
+};
+
+/* What the stubs do and what they have seen (the event log is apart so a
+ * snapshot of this stays small). */
+struct stub {
+	int resolve_ret[MAXB]; /* 1: one address at once; 0: pending; <0: -errno */
+	int open_err;
+	int send_err;
+	int create_err;
+	int mtu_err;
+	uint32_t rnd;
+	bool sock[MAXB];
+	bool kernel[MAXB];
+	bool up[MAXB];
+	unsigned resolves, cancels, opens, closes, sends, creates, deletes;
+	unsigned ups, downs, mtu_hooks, rnd_calls;
+	int64_t run_start[64]; /* PMTU discovery runs, by their first probe */
+	unsigned nruns;
+	int64_t last_first_probe;
+};
+
+static struct client cl;
+static struct broker brk[MAXB];
+static struct client_config ccfg;
+static struct stub st;
+static int64_t now_ms;
+static struct ev evlog[MAX_EV];
+static unsigned nev, nev_lost;
+
+static int idx(const struct broker *b)
+{
+	return (int)(b - brk);
+}
+
+static struct ev *ev_add(enum ev_kind k, const struct broker *b)
+{
+	static struct ev spare;
+	struct ev *e = &spare;
+
+	if (nev < MAX_EV)
+		e = &evlog[nev++];
+	else
+		nev_lost++;
+	memset(e, 0, sizeof(*e));
+	e->kind = k;
+	e->b = b ? idx(b) : -1;
+	e->t = now_ms;
+	return e;
+}
+
+static void log_clear(void)
+{
+	nev = 0;
+	nev_lost = 0;
+}
+
+/* ---- stub ops ---------------------------------------------------------- */
+
+static int s_resolve(struct client *c, struct broker *b)
+{
+	int r = st.resolve_ret[idx(b)];
+
+	(void)c;
+	st.resolves++;
+	ev_add(EV_RESOLVE, b);
+	if (r > 0) {
+		b->addrs[0].s_addr = htonl(0xC0000201u + (uint32_t)idx(b));
+		return 1;
+	}
+	return r;
+}
+
+static void s_resolve_cancel(struct client *c, struct broker *b)
+{
+	(void)c;
+	st.cancels++;
+	ev_add(EV_CANCEL, b);
+}
+
+static int s_open(struct client *c, struct broker *b)
+{
+	int i = idx(b);
+
+	(void)c;
+	INVARIANT(!st.sock[i]); /* a second socket would leak the first */
+	INVARIANT(b->addr.sin_family == AF_INET);
+	INVARIANT(ntohs(b->addr.sin_port) == b->port);
+	INVARIANT(ntohl(b->addr.sin_addr.s_addr) == 0xC0000201u + (uint32_t)i);
+	st.opens++;
+	ev_add(EV_OPEN, b);
+	if (st.open_err)
+		return st.open_err;
+	st.sock[i] = true;
+	return 0;
+}
+
+static void s_close(struct client *c, struct broker *b)
+{
+	(void)c;
+	INVARIANT(st.sock[idx(b)]);
+	st.sock[idx(b)] = false;
+	st.closes++;
+	ev_add(EV_CLOSE, b);
+}
+
+static int s_send(struct client *c, struct broker *b, const uint8_t *p,
+		  size_t n)
+{
+	struct ev *e = ev_add(EV_SEND, b);
+
+	(void)c;
+	INVARIANT(st.sock[idx(b)]);
+	INVARIANT(proto_decode(p, n, PROTO_FROM_CLIENT, &e->m) == 0);
+	if (e->m.type != PROTO_PMTUD)
+		INVARIANT(n >= PROTO_MIN_DGRAM);
+	e->len = n;
+	st.sends++;
+	if (e->m.type == PROTO_PMTUD && n == 1334 - PROTO_PROBE_OVERHEAD) {
+		if (st.nruns == 0 || now_ms - st.last_first_probe > T_PMTU_BURST) {
+			if (st.nruns < 64)
+				st.run_start[st.nruns] = now_ms;
+			st.nruns++;
+		}
+		st.last_first_probe = now_ms;
+	}
+	return st.send_err;
+}
+
+static int s_tunnel_create(struct client *c, struct broker *b)
+{
+	struct ev *e = ev_add(EV_CREATE, b);
+	int i = idx(b);
+
+	(void)c;
+	INVARIANT(!st.kernel[i]);
+	INVARIANT(st.sock[i]);
+	e->sid = b->session_id;
+	e->psid = b->peer_session_id;
+	e->ptid = b->peer_tunnel_id;
+	st.creates++;
+	if (st.create_err)
+		return st.create_err;
+	st.kernel[i] = true;
+	return 0;
+}
+
+static void s_tunnel_delete(struct client *c, struct broker *b)
+{
+	struct ev *e = ev_add(EV_DELETE, b);
+
+	(void)c;
+	INVARIANT(st.kernel[idx(b)]);
+	st.kernel[idx(b)] = false;
+	e->sid = b->session_id;
+	e->psid = b->peer_session_id;
+	e->ptid = b->peer_tunnel_id;
+	st.deletes++;
+}
+
+static int s_set_mtu(struct client *c, struct broker *b, int mtu)
+{
+	struct ev *e = ev_add(EV_MTU, b);
+
+	(void)c;
+	INVARIANT(st.kernel[idx(b)]);
+	INVARIANT(mtu >= PROTO_MTU_FLOOR && mtu <= 1500 - PROTO_TUNNEL_OVERHEAD);
+	e->value = mtu;
+	return st.mtu_err;
+}
+
+static void s_hook(struct client *c, struct broker *b, const char *event)
+{
+	struct ev *e = ev_add(EV_HOOK, b);
+	int i = idx(b);
+
+	(void)c;
+	e->name = event;
+	if (!strcmp(event, "session.up")) {
+		INVARIANT(!st.up[i]);
+		INVARIANT(st.kernel[i]);
+		st.up[i] = true;
+		st.ups++;
+	} else if (!strcmp(event, "session.down")) {
+		INVARIANT(st.up[i]);
+		st.up[i] = false;
+		st.downs++;
+	} else if (!strcmp(event, "session.mtu-changed")) {
+		INVARIANT(st.up[i]);
+		st.mtu_hooks++;
+	} else {
+		INVARIANT(!"unknown hook event");
+	}
+}
+
+static void s_changed(struct client *c, struct broker *b)
+{
+	(void)c;
+	ev_add(EV_STATE, b)->value = (int)b->state;
+}
+
+static uint32_t s_random(struct client *c)
+{
+	(void)c;
+	st.rnd_calls++;
+	return st.rnd;
+}
+
+static const struct client_ops stub_ops = {
+	.resolve = s_resolve,
+	.resolve_cancel = s_resolve_cancel,
+	.open = s_open,
+	.close = s_close,
+	.send = s_send,
+	.tunnel_create = s_tunnel_create,
+	.tunnel_delete = s_tunnel_delete,
+	.set_mtu = s_set_mtu,
+	.hook = s_hook,
+	.changed = s_changed,
+	.random = s_random,
+};
+
+/* ---- queries on the event log ------------------------------------------ */
+
+/* What the queries return when nothing matches: a time and values no real
+ * event has, so checks on it fail instead of crashing. */
+static const struct ev none_ev = { .b = -2, .t = -1, .value = -1,
+				   .m = { .type = 0xEE } };
+#define NONE (&none_ev)
+
+/* The k-th datagram of `type` sent to broker b (-1: any), or NONE. */
+static const struct ev *sent(int b, int type, unsigned k)
+{
+	for (unsigned i = 0; i < nev; i++) {
+		const struct ev *e = &evlog[i];
+
+		if (e->kind == EV_SEND && (b < 0 || e->b == b) &&
+		    (type < 0 || e->m.type == type) && k-- == 0)
+			return e;
+	}
+	return NONE;
+}
+
+static unsigned n_sent(int b, int type)
+{
+	unsigned n = 0;
+
+	while (sent(b, type, n) != NONE)
+		n++;
+	return n;
+}
+
+static const struct ev *last_sent(int b, int type)
+{
+	unsigned n = n_sent(b, type);
+
+	return n ? sent(b, type, n - 1) : NONE;
+}
+
+/* PMTU probes of the six discovery sizes (not the small liveness probes). */
+static unsigned n_probes(int b, int64_t t)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < nev; i++) {
+		const struct ev *e = &evlog[i];
+
+		if (e->kind == EV_SEND && e->b == b && e->m.type == PROTO_PMTUD &&
+		    e->len >= 1334 - PROTO_PROBE_OVERHEAD && (t < 0 || e->t == t))
+			n++;
+	}
+	return n;
+}
+
+static unsigned n_small_probes(int b)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < nev; i++) {
+		const struct ev *e = &evlog[i];
+
+		if (e->kind == EV_SEND && e->b == b && e->m.type == PROTO_PMTUD &&
+		    e->len < 1334 - PROTO_PROBE_OVERHEAD)
+			n++;
+	}
+	return n;
+}
+
+static unsigned n_ev(enum ev_kind k, int b)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < nev; i++)
+		n += evlog[i].kind == k && (b < 0 || evlog[i].b == b);
+	return n;
+}
+
+static const struct ev *find_ev(enum ev_kind k, int b, unsigned nth)
+{
+	for (unsigned i = 0; i < nev; i++)
+		if (evlog[i].kind == k && (b < 0 || evlog[i].b == b) && nth-- == 0)
+			return &evlog[i];
+	return NONE;
+}
+
+static long ev_pos(const struct ev *e)
+{
+	return e != NONE ? (long)(e - evlog) : -1;
+}
+
+static const struct ev *find_hook(int b, const char *name, unsigned nth)
+{
+	for (unsigned i = 0; i < nev; i++)
+		if (evlog[i].kind == EV_HOOK && evlog[i].b == b &&
+		    !strcmp(evlog[i].name, name) && nth-- == 0)
+			return &evlog[i];
+	return NONE;
+}
+
+/* Did broker b pass through state s, in the order given?  (-1 ends.) */
+static bool went_through(int b, const int *states)
+{
+	for (unsigned i = 0; i < nev && *states >= 0; i++)
+		if (evlog[i].kind == EV_STATE && evlog[i].b == b &&
+		    evlog[i].value == *states)
+			states++;
+	return *states < 0;
+}
+
+/* ---- driving ------------------------------------------------------------ */
+
+static void setup(unsigned n, enum select_strategy s, uint32_t limit)
+{
+	memset(&st, 0, sizeof(st));
+	memset(brk, 0, sizeof(brk));
+	log_clear();
+	ccfg = (struct client_config){
+		.uuid = UUID,
+		.ifname = "l2tp0",
+		.tunnel_id = TID,
+		.limit_kbps = limit,
+		.features = PROTO_FEATURE_UNIQUE_SESSION_ID,
+		.strategy = s,
+	};
+	for (unsigned i = 0; i < n; i++) {
+		snprintf(brk[i].host, sizeof(brk[i].host), "b%u.example.net", i);
+		brk[i].port = (uint16_t)(8942 + i);
+		snprintf(brk[i].name, sizeof(brk[i].name), "b%u.example.net:%u",
+			 i, brk[i].port);
+		st.resolve_ret[i] = 1;
+	}
+	client_init(&cl, &ccfg, &stub_ops, NULL, brk, n);
+}
+
+static void start(int64_t t)
+{
+	now_ms = t;
+	client_start(&cl, t);
+}
+
+/* Fires the next deadline; returns its time. */
+static int64_t step(void)
+{
+	int64_t d = client_next_deadline(&cl);
+
+	INVARIANT(d >= now_ms);
+	if (d == INT64_MAX)
+		return d;
+	if (d > now_ms)
+		now_ms = d;
+	client_on_timer(&cl, now_ms);
+	/* Everything due has been done: nothing may be left at or before now. */
+	INVARIANT(client_next_deadline(&cl) > now_ms);
+	return now_ms;
+}
+
+/* Fires every deadline up to and including t, each exactly on time. */
+static void run_to(int64_t t)
+{
+	for (unsigned guard = 0; guard < 200000; guard++) {
+		int64_t d = client_next_deadline(&cl);
+
+		if (d > t)
+			break;
+		if (step() == INT64_MAX)
+			break;
+		if (client_next_deadline(&cl) <= now_ms)
+			break; /* reported by step(); do not spin */
+	}
+	if (t > now_ms)
+		now_ms = t;
+}
+
+static void rx(int b, struct proto_msg m)
+{
+	client_on_msg(&cl, &brk[b], &m, now_ms);
+}
+
+/* Through the wire format, exactly as l2tpd.c hands datagrams over. */
+static void rx_wire(int b, struct proto_msg m)
+{
+	uint8_t buf[PROTO_MAX_DGRAM];
+	struct proto_msg d;
+	ssize_t n = proto_encode(buf, sizeof(buf), PROTO_FROM_BROKER, &m);
+
+	INVARIANT(n >= PROTO_MIN_DGRAM);
+	if (n < 0)
+		return;
+	INVARIANT(proto_decode(buf, (size_t)n, PROTO_FROM_BROKER, &d) == 0);
+	INVARIANT(d.type == m.type);
+	client_on_msg(&cl, &brk[b], &d, now_ms);
+}
+
+static struct proto_msg m_usage(uint16_t u)
+{
+	return (struct proto_msg){ .type = PROTO_USAGE, .usage = u };
+}
+
+static struct proto_msg m_cookie(uint8_t seed)
+{
+	struct proto_msg m = { .type = PROTO_COOKIE };
+
+	for (unsigned i = 0; i < PROTO_COOKIE_LEN; i++)
+		m.cookie[i] = (uint8_t)(seed + i);
+	return m;
+}
+
+static struct proto_msg m_tunnel(uint32_t tid, uint32_t features)
+{
+	return (struct proto_msg){ .type = PROTO_TUNNEL, .tunnel_id = tid,
+				   .has_features = features != 0,
+				   .features = features };
+}
+
+static struct proto_msg m_error(int reason)
+{
+	return (struct proto_msg){ .type = PROTO_ERROR, .has_reason = reason >= 0,
+				   .reason = reason >= 0 ? (uint8_t)reason : 0 };
+}
+
+static struct proto_msg m_value(uint8_t type, uint16_t v)
+{
+	return (struct proto_msg){ .type = type, .value = v };
+}
+
+static struct proto_msg m_probe(uint16_t len)
+{
+	return (struct proto_msg){ .type = PROTO_PMTUD, .probe_len = len };
+}
+
+static struct proto_msg m_seq(uint8_t type, uint32_t seq)
+{
+	return (struct proto_msg){ .type = type, .seq = seq };
+}
+
+/* Broker i, in GET_USAGE under -g, answers everything at once: tunnel up
+ * at now_ms with broker tunnel id ptid. */
+static void bring_up(int i, uint32_t ptid, uint32_t features)
+{
+	CHECK_EQ(brk[i].state, BS_GET_USAGE);
+	rx_wire(i, m_usage(100));
+	CHECK_EQ(brk[i].state, BS_GET_COOKIE);
+	rx_wire(i, m_cookie(0x10));
+	CHECK_EQ(brk[i].state, BS_GET_TUNNEL);
+	rx_wire(i, m_tunnel(ptid, features));
+	CHECK_EQ(brk[i].state, BS_KEEPALIVE);
+}
+
+/* Runs to t while broker i sends a KEEPALIVE every 5 s (from now on). */
+static void run_fed(int i, int64_t t)
+{
+	while (now_ms + T_KEEPALIVE <= t) {
+		run_to(now_ms + T_KEEPALIVE);
+		if (brk[i].state == BS_KEEPALIVE)
+			rx_wire(i, m_seq(PROTO_KEEPALIVE, 1));
+	}
+	run_to(t);
+}
+
+static bool all_closed(void)
+{
+	for (unsigned i = 0; i < MAXB; i++)
+		if (st.sock[i] || brk[i].sock_open)
+			return false;
+	return true;
+}
+
+/* ---- startup: USAGE, selection, COOKIE, PREPARE, establishment ---------- */
+
+SUITE(client_startup)
+{
+	const struct ev *e;
+
+	setup(1, SELECT_FIRST, 0);
+	start(0);
+	CHECK_EQ(st.resolves, 1);
+	CHECK_EQ(st.opens, 1);
+	CHECK_EQ(brk[0].state, BS_GET_USAGE);
+	CHECK_EQ(n_sent(0, -1), 1);
+	e = sent(0, PROTO_USAGE, 0);
+	CHECK(e && e->t == 0 && e->m.has_features && e->m.features == 1 &&
+	      e->len == 18);
+	CHECK_EQ(client_next_deadline(&cl), 2000);
+
+	/* USAGE and COOKIE (for brokers older than USAGE) every 2 s */
+	run_to(6000);
+	CHECK_EQ(n_sent(0, PROTO_USAGE), 4);
+	CHECK_EQ(n_sent(0, PROTO_COOKIE), 3);
+	for (unsigned k = 1; k <= 3; k++) {
+		CHECK_EQ(sent(0, PROTO_USAGE, k)->t, 2000 * k);
+		CHECK_EQ(sent(0, PROTO_COOKIE, k - 1)->t, 2000 * k);
+		CHECK_EQ(sent(0, PROTO_COOKIE, k - 1)->len, 14);
+	}
+	CHECK_EQ(client_next_deadline(&cl), 8000);
+
+	/* the reply: STANDBY, and -g selects at once */
+	run_to(6500);
+	log_clear();
+	rx_wire(0, m_usage(300));
+	{
+		static const int trail[] = { BS_STANDBY, BS_GET_COOKIE, -1 };
+
+		CHECK(went_through(0, trail));
+	}
+	CHECK_EQ(brk[0].usage, 300);
+	CHECK_EQ(cl.selected, 0);
+	CHECK_EQ(cl.phase, PHASE_ACTIVE);
+	CHECK_EQ(brk[0].state, BS_GET_COOKIE);
+	CHECK_EQ(n_sent(0, -1), 1);
+	CHECK(sent(0, PROTO_COOKIE, 0) && sent(0, PROTO_COOKIE, 0)->t == 6500);
+	CHECK_EQ(client_next_deadline(&cl), 8500);
+	run_to(8500);
+	CHECK_EQ(n_sent(0, PROTO_COOKIE), 2);
+	CHECK_EQ(last_sent(0, PROTO_COOKIE)->t, 8500);
+
+	/* COOKIE reply: PREPARE with everything the broker needs */
+	run_to(9000);
+	rx_wire(0, m_cookie(0x40));
+	CHECK_EQ(brk[0].state, BS_GET_TUNNEL);
+	e = sent(0, PROTO_PREPARE, 0);
+	CHECK(e != NONE);
+	{
+		struct proto_msg want = m_cookie(0x40);
+
+		CHECK_EQ(e->t, 9000);
+		CHECK_MEM(e->m.cookie, 8, want.cookie, 8);
+		CHECK_EQ(e->m.uuid_len, strlen(UUID));
+		CHECK(!strcmp(e->m.uuid, UUID));
+		CHECK(e->m.has_tunnel_id && e->m.tunnel_id == TID);
+		CHECK(e->m.has_features && e->m.features == 1);
+		CHECK_EQ(e->len, PROTO_HDR_LEN + 17 + strlen(UUID));
+	}
+
+	/* resent every 2 s with the same cookie; after 3 a new cookie */
+	run_to(14999);
+	CHECK_EQ(n_sent(0, PROTO_PREPARE), 3);
+	CHECK_EQ(sent(0, PROTO_PREPARE, 1)->t, 11000);
+	CHECK_EQ(sent(0, PROTO_PREPARE, 2)->t, 13000);
+	CHECK_MEM(sent(0, PROTO_PREPARE, 2)->m.cookie, 8, e->m.cookie, 8);
+	CHECK_EQ(n_sent(0, PROTO_COOKIE), 2);
+	run_to(15000);
+	CHECK_EQ(n_sent(0, PROTO_PREPARE), 3);
+	CHECK_EQ(n_sent(0, PROTO_COOKIE), 3);
+	CHECK_EQ(last_sent(0, PROTO_COOKIE)->t, 15000);
+	CHECK_EQ(brk[0].state, BS_GET_COOKIE);
+	run_to(17000);
+	CHECK_EQ(last_sent(0, PROTO_COOKIE)->t, 17000);
+	run_to(17500);
+	rx_wire(0, m_cookie(0x80));
+	CHECK_EQ(n_sent(0, PROTO_PREPARE), 4);
+	{
+		struct proto_msg want = m_cookie(0x80);
+
+		CHECK_MEM(last_sent(0, PROTO_PREPARE)->m.cookie, 8, want.cookie, 8);
+	}
+	run_to(21499);
+	CHECK_EQ(n_sent(0, PROTO_PREPARE), 5);
+	CHECK_EQ(n_sent(0, PROTO_ERROR), 0);
+	CHECK_EQ(brk[0].state, BS_GET_TUNNEL);
+
+	/* exactly 15 s after the selection: give up, and tell the broker */
+	CHECK_EQ(client_next_deadline(&cl), 21500);
+	run_to(21500);
+	CHECK_EQ(n_sent(0, PROTO_PREPARE), 5);
+	e = last_sent(0, PROTO_ERROR);
+	CHECK(e && e->t == 21500 && e->m.has_reason &&
+	      e->m.reason == PROTO_ERR_CLIENT_TIMEOUT);
+	CHECK(ev_pos(e) < ev_pos(find_ev(EV_CLOSE, 0, 0)));
+	CHECK_EQ(st.creates, 0);
+	CHECK_EQ(st.ups + st.downs, 0);
+	CHECK_EQ(brk[0].reconnects, 1);
+	/* the only broker is marked broken, so nobody is eligible: pause */
+	CHECK_EQ(cl.phase, PHASE_WAIT);
+	CHECK_EQ(brk[0].state, BS_IDLE);
+	CHECK(all_closed());
+	CHECK_EQ(client_next_deadline(&cl), 26500);
+	log_clear();
+	run_to(26499);
+	CHECK_EQ(nev, 0);
+	run_to(26500);
+	CHECK_EQ(st.opens, 2);
+	CHECK(sent(0, PROTO_USAGE, 0) && sent(0, PROTO_USAGE, 0)->t == 26500);
+	CHECK_EQ(cl.phase, PHASE_COLLECT);
+
+	/* The timeout hits after a cookie re-fetch: PREPAREs went out from
+	 * this port, so the broker may hold a tunnel: ERROR all the same. */
+	setup(1, SELECT_FIRST, 0);
+	start(0);
+	rx_wire(0, m_usage(0));
+	rx_wire(0, m_cookie(1));
+	run_to(6000); /* 3 PREPAREs, then COOKIE at 6000 */
+	CHECK_EQ(n_sent(0, PROTO_PREPARE), 3);
+	CHECK_EQ(brk[0].state, BS_GET_COOKIE);
+	run_to(14999);
+	CHECK_EQ(n_sent(0, PROTO_ERROR), 0);
+	run_to(15000);
+	e = last_sent(0, PROTO_ERROR);
+	CHECK(e && e->t == 15000 && e->m.reason == PROTO_ERR_CLIENT_TIMEOUT);
+	CHECK(all_closed());
+
+	/* ... but not when no PREPARE ever went out */
+	setup(1, SELECT_FIRST, 0);
+	start(0);
+	rx_wire(0, m_usage(0));
+	run_to(15000);
+	CHECK_EQ(n_sent(0, PROTO_COOKIE), 8); /* 0, 2000 .. 14000 */
+	CHECK_EQ(n_sent(0, PROTO_ERROR), 0);
+	CHECK_EQ(brk[0].state, BS_IDLE);
+	CHECK_EQ(cl.phase, PHASE_WAIT);
+
+	/* a broker older than USAGE answers only the COOKIE request */
+	setup(2, SELECT_USAGE, 0);
+	start(0);
+	run_to(2000);
+	rx_wire(0, m_cookie(9));
+	CHECK_EQ(brk[0].state, BS_STANDBY);
+	CHECK_EQ(brk[0].usage, 0xFFFF);
+	CHECK_EQ(cl.selected, -1);
+}
+
+/* ---- the TUNNEL reply and the data plane's ids -------------------------- */
+
+SUITE(client_tunnel)
+{
+	const struct ev *e;
+
+	/* features agreed in the first reply: unique session ids */
+	setup(1, SELECT_FIRST, 0);
+	start(0);
+	run_to(100);
+	bring_up(0, 100, 1);
+	e = find_ev(EV_CREATE, 0, 0);
+	CHECK(e && e->sid == TID && e->psid == 100 && e->ptid == 100);
+	CHECK_EQ(brk[0].session_id, TID);
+	CHECK_EQ(brk[0].peer_session_id, 100);
+	CHECK_EQ(brk[0].peer_tunnel_id, 100);
+	CHECK(ev_pos(e) < ev_pos(find_hook(0, "session.up", 0)));
+	CHECK_EQ(st.ups, 1);
+	CHECK_EQ(cl.selected, 0);
+
+	/* unknown feature bits are not ours to agree to */
+	setup(1, SELECT_FIRST, 0);
+	start(0);
+	bring_up(0, 0xFFFFFFFFu, 0xFFFFFFFFu);
+	e = find_ev(EV_CREATE, 0, 0);
+	CHECK(e && e->sid == TID && e->psid == 0xFFFFFFFFu);
+
+	/* no features in the answer to the first PREPARE: a broker without
+	 * them, sessions 1/1 */
+	setup(1, SELECT_FIRST, 0);
+	start(0);
+	bring_up(0, 100, 0);
+	e = find_ev(EV_CREATE, 0, 0);
+	CHECK(e && e->sid == 1 && e->psid == 1 && e->ptid == 100);
+	CHECK_EQ(n_sent(0, PROTO_ERROR), 0);
+
+	/* features we did not offer are not used either */
+	setup(1, SELECT_FIRST, 0);
+	ccfg.features = 0;
+	start(0);
+	CHECK(!sent(0, PROTO_USAGE, 0)->m.has_features ||
+	      sent(0, PROTO_USAGE, 0)->m.features == 0);
+	bring_up(0, 100, 1);
+	e = find_ev(EV_CREATE, 0, 0);
+	CHECK(e && e->sid == 1 && e->psid == 1);
+
+	/* The first reply was lost; the re-reply to the second PREPARE has
+	 * no features although the broker agreed.  Guessing would kill the
+	 * data plane: ERROR, new port, new handshake. */
+	setup(1, SELECT_FIRST, 0);
+	start(0);
+	rx_wire(0, m_usage(100));
+	rx_wire(0, m_cookie(3));
+	run_to(2000);
+	CHECK_EQ(n_sent(0, PROTO_PREPARE), 2);
+	run_to(2100);
+	log_clear();
+	rx_wire(0, m_tunnel(100, 0));
+	CHECK_EQ(st.creates, 0);
+	CHECK_EQ(st.ups, 0);
+	e = sent(0, PROTO_ERROR, 0);
+	CHECK(e && e->m.has_reason);
+	CHECK(ev_pos(e) < ev_pos(find_ev(EV_CLOSE, 0, 0)));
+	CHECK(ev_pos(find_ev(EV_CLOSE, 0, 0)) < ev_pos(find_ev(EV_OPEN, 0, 0)));
+	CHECK(ev_pos(find_ev(EV_OPEN, 0, 0)) < ev_pos(sent(0, PROTO_COOKIE, 0)));
+	CHECK_EQ(st.opens, 2);
+	CHECK_EQ(brk[0].state, BS_GET_COOKIE);
+	/* the establishment clock starts again with the new handshake */
+	CHECK_EQ(brk[0].establish_deadline, 2100 + T_ESTABLISH);
+	run_to(2200);
+	rx_wire(0, m_cookie(4));
+	CHECK_EQ(n_sent(0, PROTO_PREPARE), 1);
+	rx_wire(0, m_tunnel(101, 1));
+	e = find_ev(EV_CREATE, 0, 0);
+	CHECK(e && e->sid == TID && e->psid == 101 && e->ptid == 101);
+	CHECK_EQ(brk[0].state, BS_KEEPALIVE);
+	CHECK_EQ(st.creates, 1);
+
+	/* after the fresh start, a featureless answer to the first PREPARE
+	 * is unambiguous: an old broker, 1/1 */
+	setup(1, SELECT_FIRST, 0);
+	start(0);
+	rx_wire(0, m_usage(100));
+	rx_wire(0, m_cookie(3));
+	run_to(2000);
+	rx_wire(0, m_tunnel(100, 0));
+	CHECK_EQ(brk[0].state, BS_GET_COOKIE);
+	rx_wire(0, m_cookie(5));
+	rx_wire(0, m_tunnel(102, 0));
+	e = find_ev(EV_CREATE, 0, 0);
+	CHECK(e && e->sid == 1 && e->psid == 1 && e->ptid == 102);
+
+	/* the restart is bounded: after AMBIGUOUS_REDOS the client settles */
+	setup(1, SELECT_FIRST, 0);
+	start(0);
+	rx_wire(0, m_usage(100));
+	for (unsigned k = 0; k <= AMBIGUOUS_REDOS; k++) {
+		rx_wire(0, m_cookie((uint8_t)k));
+		run_to(now_ms + T_RESEND);
+		CHECK_EQ(brk[0].prepares_total, 2);
+		rx_wire(0, m_tunnel(100 + k, 0));
+	}
+	CHECK_EQ(st.opens, 1 + AMBIGUOUS_REDOS);
+	CHECK_EQ(n_sent(0, PROTO_ERROR), AMBIGUOUS_REDOS);
+	CHECK_EQ(brk[0].state, BS_KEEPALIVE);
+	e = find_ev(EV_CREATE, 0, 0);
+	CHECK(e && e->sid == 1 && e->psid == 1);
+
+	/* tunnel id 0 is not a tunnel */
+	setup(1, SELECT_FIRST, 0);
+	start(0);
+	rx_wire(0, m_usage(100));
+	rx_wire(0, m_cookie(3));
+	rx_wire(0, m_tunnel(0, 1));
+	rx_wire(0, m_tunnel(0, 0));
+	CHECK_EQ(brk[0].state, BS_GET_TUNNEL);
+	CHECK_EQ(st.creates, 0);
+	CHECK_EQ(st.opens, 1);
+	rx_wire(0, m_tunnel(55, 1));
+	CHECK_EQ(brk[0].state, BS_KEEPALIVE);
+	CHECK_EQ(find_ev(EV_CREATE, 0, 0)->ptid, 55);
+
+	/* TUNNEL outside GET_TUNNEL does nothing */
+	setup(1, SELECT_FIRST, 0);
+	start(0);
+	rx_wire(0, m_tunnel(55, 1));
+	CHECK_EQ(brk[0].state, BS_GET_USAGE);
+	rx_wire(0, m_usage(1));
+	rx_wire(0, m_tunnel(55, 1));
+	CHECK_EQ(brk[0].state, BS_GET_COOKIE);
+	CHECK_EQ(st.creates, 0);
+
+	/* the kernel refuses the tunnel: the broker hears about it, no hook */
+	setup(1, SELECT_FIRST, 0);
+	start(0);
+	st.create_err = -EEXIST;
+	rx_wire(0, m_usage(100));
+	rx_wire(0, m_cookie(3));
+	run_to(500);
+	rx_wire(0, m_tunnel(100, 1));
+	CHECK_EQ(st.creates, 1);
+	CHECK_EQ(st.ups + st.downs, 0);
+	e = last_sent(0, PROTO_ERROR);
+	CHECK(e && e->t == 500 && e->m.reason == PROTO_ERR_CLIENT_FAILURE);
+	CHECK_EQ(st.deletes, 0);
+	CHECK(brk[0].state != BS_KEEPALIVE);
+	CHECK_EQ(brk[0].reconnects, 1);
+}
+
+/* ---- the established tunnel --------------------------------------------- */
+
+SUITE(client_keepalive)
+{
+	const int64_t t0 = 1000;
+	const struct ev *e;
+
+	setup(1, SELECT_FIRST, 0);
+	start(0);
+	run_to(t0);
+	log_clear();
+	bring_up(0, 100, 1);
+	CHECK_EQ(st.ups, 1);
+	CHECK(find_hook(0, "session.up", 0) &&
+	      find_hook(0, "session.up", 0)->t == t0);
+
+	/* discovery starts with the tunnel: six sizes, ascending */
+	CHECK_EQ(n_probes(0, t0), 6);
+	for (unsigned i = 0; i < PROTO_PROBE_COUNT; i++) {
+		e = sent(0, PROTO_PMTUD, i);
+		CHECK(e && e->t == t0 && e->len == proto_probe_sizes[i] - 28u);
+	}
+	CHECK_EQ(proto_probe_sizes[0], 1334);
+	CHECK_EQ(proto_probe_sizes[5], 1500);
+
+	/* one minute with a live broker */
+	for (int k = 0; k < 12; k++) {
+		run_to(t0 + 2500 + 5000 * k);
+		rx_wire(0, m_seq(PROTO_KEEPALIVE, (uint32_t)k));
+	}
+	run_to(t0 + 60000);
+	CHECK_EQ(n_sent(0, PROTO_KEEPALIVE), 12);
+	for (unsigned k = 0; k < 12; k++) {
+		e = sent(0, PROTO_KEEPALIVE, k);
+		CHECK(e && e->t == t0 + 5000 * (k + 1) && e->m.seq == k);
+	}
+	/* bursts every second until the collection 5 s in, then 15 s later
+	 * (nothing was acknowledged, so 5 + 15), then 30 s after that */
+	for (int k = 1; k < 5; k++)
+		CHECK_EQ(n_probes(0, t0 + 1000 * k), 6);
+	CHECK_EQ(n_probes(0, t0 + 5000), 0);
+	CHECK_EQ(n_probes(0, t0 + 20000), 6);
+	CHECK_EQ(n_probes(0, t0 + 24000), 6);
+	CHECK_EQ(n_probes(0, t0 + 25000), 0);
+	CHECK_EQ(n_probes(0, t0 + 55000), 6);
+	CHECK_EQ(n_probes(0, -1), 6 * 5 * 3);
+	CHECK_EQ(n_sent(0, PROTO_PMTU_NTFY), 0); /* nothing learnt yet */
+	CHECK_EQ(n_small_probes(0), 0);
+	CHECK_EQ(st.ups, 1);
+	CHECK_EQ(st.downs, 0);
+	CHECK_EQ(brk[0].state, BS_KEEPALIVE);
+	CHECK_EQ(n_ev(EV_MTU, 0), 0);
+
+	/* reprobe intervals with the run answered at once: 15 s, doubling,
+	 * capped at 600 s */
+	setup(1, SELECT_FIRST, 0);
+	start(0);
+	bring_up(0, 100, 1);
+	{
+		static const int64_t gaps[] = { 15000, 30000, 60000, 120000,
+						240000, 480000, 600000, 600000 };
+		int64_t fed = 0;
+		unsigned runs = 0;
+
+		while (st.nruns < 10 && now_ms < 4000000) {
+			if (st.nruns != runs) {
+				runs = st.nruns;
+				rx_wire(0, m_value(PROTO_PMTUD_ACK, 1472));
+			}
+			if (now_ms - fed >= 4000) {
+				rx_wire(0, m_seq(PROTO_KEEPALIVE, 0));
+				fed = now_ms;
+			}
+			log_clear();
+			step();
+		}
+		CHECK_EQ(st.nruns, 10);
+		for (unsigned k = 0; k < 8; k++)
+			CHECK_EQ(st.run_start[k + 1] - st.run_start[k], gaps[k]);
+		CHECK_EQ(brk[0].state, BS_KEEPALIVE);
+		CHECK_EQ(st.mtu_hooks, 1); /* the MTU did not change again */
+		CHECK_EQ(brk[0].mtu, 1446);
+	}
+}
+
+SUITE(client_pmtu)
+{
+	const int64_t t0 = 500;
+	const struct ev *e;
+
+	setup(1, SELECT_FIRST, 0);
+	start(0);
+	run_to(t0);
+	bring_up(0, 100, 1);
+	log_clear();
+
+	/* acks for sizes never probed */
+	rx_wire(0, m_value(PROTO_PMTUD_ACK, 5000));
+	rx_wire(0, m_value(PROTO_PMTUD_ACK, 12)); /* a liveness probe's */
+	rx_wire(0, m_value(PROTO_PMTUD_ACK, 0));
+	rx_wire(0, m_value(PROTO_PMTUD_ACK, 1500)); /* the size, not the payload */
+	CHECK_EQ(brk[0].probed, 0);
+	CHECK_EQ(nev, 0);
+
+	/* a small one does not end the run... */
+	run_to(t0 + 100);
+	rx_wire(0, m_value(PROTO_PMTUD_ACK, 1306));
+	CHECK_EQ(brk[0].probed, 1334);
+	CHECK_EQ(nev, 0);
+	/* ...the largest one sent does */
+	run_to(t0 + 200);
+	rx_wire(0, m_value(PROTO_PMTUD_ACK, 1472));
+	CHECK_EQ(n_ev(EV_MTU, 0), 1);
+	CHECK_EQ(find_ev(EV_MTU, 0, 0)->value, 1446);
+	CHECK_EQ(brk[0].mtu, 1446);
+	CHECK_EQ(st.mtu_hooks, 1);
+	CHECK(ev_pos(find_ev(EV_MTU, 0, 0)) <
+	      ev_pos(find_hook(0, "session.mtu-changed", 0)));
+	e = sent(0, PROTO_PMTU_NTFY, 0);
+	CHECK(e && e->t == t0 + 200 && e->m.value == 1446);
+	CHECK_EQ(n_sent(0, -1), 1);
+	/* no more bursts in this run */
+	run_fed(0, t0 + 15199);
+	CHECK_EQ(n_probes(0, -1), 0);
+	CHECK_EQ(client_next_deadline(&cl) <= t0 + 15200, 1);
+	run_to(t0 + 15200);
+	CHECK_EQ(n_probes(0, t0 + 15200), 6);
+
+	/* the broker's own value */
+	log_clear();
+	rx_wire(0, m_value(PROTO_PMTU_NTFY, 1400));
+	CHECK_EQ(n_ev(EV_MTU, 0), 1);
+	CHECK_EQ(find_ev(EV_MTU, 0, 0)->value, 1400);
+	CHECK_EQ(st.mtu_hooks, 2);
+	rx_wire(0, m_value(PROTO_PMTU_NTFY, 1400));
+	CHECK_EQ(n_ev(EV_MTU, 0), 1);
+	rx_wire(0, m_value(PROTO_PMTU_NTFY, 1500)); /* higher than ours */
+	CHECK_EQ(find_ev(EV_MTU, 0, 1)->value, 1446);
+	rx_wire(0, m_value(PROTO_PMTU_NTFY, 0)); /* unknown: ours counts */
+	CHECK_EQ(n_ev(EV_MTU, 0), 2);
+	CHECK_EQ(brk[0].mtu, 1446);
+	rx_wire(0, m_value(PROTO_PMTU_NTFY, 1));
+	CHECK_EQ(find_ev(EV_MTU, 0, 2)->value, PROTO_MTU_FLOOR);
+	rx_wire(0, m_value(PROTO_PMTU_NTFY, 65535));
+	CHECK_EQ(find_ev(EV_MTU, 0, 3)->value, 1446);
+	CHECK_EQ(n_ev(EV_MTU, 0), 4);
+	CHECK_EQ(st.mtu_hooks, 5);
+	CHECK_EQ(n_sent(0, -1), 0); /* nothing to answer */
+
+	/* the broker's probes are acknowledged with their length */
+	log_clear();
+	rx_wire(0, m_probe(1472));
+	rx_wire(0, m_probe(700));
+	CHECK_EQ(n_sent(0, -1), 2);
+	CHECK(sent(0, -1, 0)->m.type == PROTO_PMTUD_ACK &&
+	      sent(0, -1, 0)->m.value == 1472 && sent(0, -1, 0)->len == 12);
+	CHECK(sent(0, -1, 1)->m.type == PROTO_PMTUD_ACK &&
+	      sent(0, -1, 1)->m.value == 700);
+
+	/* without a result of our own, the broker's value alone, clamped */
+	setup(1, SELECT_FIRST, 0);
+	start(0);
+	bring_up(0, 100, 1);
+	log_clear();
+	rx_wire(0, m_value(PROTO_PMTU_NTFY, 0));
+	CHECK_EQ(n_ev(EV_MTU, 0), 0);
+	rx_wire(0, m_value(PROTO_PMTU_NTFY, 65535));
+	CHECK_EQ(find_ev(EV_MTU, 0, 0)->value, 1446);
+	rx_wire(0, m_value(PROTO_PMTU_NTFY, 1));
+	CHECK_EQ(find_ev(EV_MTU, 0, 1)->value, PROTO_MTU_FLOOR);
+	rx_wire(0, m_value(PROTO_PMTU_NTFY, 1300));
+	CHECK_EQ(find_ev(EV_MTU, 0, 2)->value, 1300);
+	CHECK_EQ(n_sent(0, PROTO_PMTU_NTFY), 0);
+
+	/* only the smallest size got through: collected after 5 s, and the
+	 * floor holds (1334 - 54 = 1280) */
+	setup(1, SELECT_FIRST, 0);
+	start(0);
+	bring_up(0, 100, 1);
+	rx_wire(0, m_value(PROTO_PMTUD_ACK, 1306));
+	run_to(4999);
+	CHECK_EQ(n_ev(EV_MTU, 0), 0);
+	run_to(5000);
+	CHECK_EQ(n_ev(EV_MTU, 0), 1);
+	CHECK_EQ(find_ev(EV_MTU, 0, 0)->value, 1280);
+	e = last_sent(0, PROTO_PMTU_NTFY);
+	CHECK(e && e->t == 5000 && e->m.value == 1280);
+
+	/* probes larger than the local MTU never leave; the largest one
+	 * that did decides */
+	setup(1, SELECT_FIRST, 0);
+	start(0);
+	rx_wire(0, m_usage(1));
+	rx_wire(0, m_cookie(1));
+	st.send_err = -EMSGSIZE;
+	rx_wire(0, m_tunnel(100, 1));
+	st.send_err = 0;
+	CHECK_EQ(brk[0].probe_max, 0);
+	rx_wire(0, m_value(PROTO_PMTUD_ACK, 1306));
+	CHECK_EQ(find_ev(EV_MTU, 0, 0)->value, 1280);
+
+	/* the MTU cannot be set: no hook, and the next run tries again */
+	setup(1, SELECT_FIRST, 0);
+	start(0);
+	bring_up(0, 100, 1);
+	st.mtu_err = -ENODEV;
+	rx_wire(0, m_value(PROTO_PMTUD_ACK, 1472));
+	CHECK_EQ(n_ev(EV_MTU, 0), 1);
+	CHECK_EQ(st.mtu_hooks, 0);
+	CHECK_EQ(brk[0].mtu, 0);
+	st.mtu_err = 0;
+	run_fed(0, T_PMTU_FIRST + T_PMTU_COLLECT);
+	CHECK_EQ(n_ev(EV_MTU, 0), 2);
+	CHECK_EQ(brk[0].mtu, 1446);
+	CHECK_EQ(st.mtu_hooks, 1);
+}
+
+/* ---- a broker that went away --------------------------------------------- */
+
+SUITE(client_dead)
+{
+	const int64_t t0 = 1000;
+	const struct ev *e;
+
+	setup(1, SELECT_FIRST, 0);
+	start(0);
+	run_to(t0);
+	bring_up(0, 100, 1);
+	run_to(t0 + 14999);
+	CHECK_EQ(n_small_probes(0), 0);
+	run_to(t0 + 15000);
+	CHECK_EQ(n_small_probes(0), 1);
+	run_to(t0 + 19999);
+	CHECK_EQ(n_small_probes(0), 5);
+	for (unsigned k = 0; k < 5; k++) {
+		unsigned n = 0;
+
+		for (unsigned i = 0; i < nev; i++)
+			n += evlog[i].kind == EV_SEND &&
+			     evlog[i].m.type == PROTO_PMTUD &&
+			     evlog[i].len == PROTO_MIN_DGRAM &&
+			     evlog[i].t == t0 + 15000 + 1000 * k;
+		CHECK_EQ(n, 1);
+	}
+	CHECK_EQ(n_sent(0, PROTO_ERROR), 0);
+	CHECK_EQ(brk[0].state, BS_KEEPALIVE);
+	log_clear();
+	run_to(t0 + 20000);
+	e = sent(0, PROTO_ERROR, 0);
+	CHECK(e && e->t == t0 + 20000 && e->m.reason == PROTO_ERR_CLIENT_TIMEOUT);
+	CHECK(find_hook(0, "session.down", 0) != NONE);
+	CHECK(find_ev(EV_DELETE, 0, 0) && find_ev(EV_DELETE, 0, 0)->sid == TID);
+	CHECK_EQ(st.ups, st.downs);
+	CHECK(ev_pos(e) < ev_pos(find_ev(EV_CLOSE, 0, 0)));
+	/* well inside the 60 s bound */
+	CHECK(now_ms - t0 <= T_LIVENESS);
+	/* a new round at once, on a new socket */
+	CHECK_EQ(st.opens, 2);
+	CHECK(sent(0, PROTO_USAGE, 0) && sent(0, PROTO_USAGE, 0)->t == t0 + 20000);
+	CHECK_EQ(cl.phase, PHASE_COLLECT);
+	CHECK_EQ(brk[0].broken_since, 0); /* it did work for a while */
+
+	/* any datagram in between resets the count */
+	setup(1, SELECT_FIRST, 0);
+	start(0);
+	run_to(t0);
+	bring_up(0, 100, 1);
+	run_to(t0 + 17000);
+	CHECK_EQ(n_small_probes(0), 3);
+	run_to(t0 + 17500);
+	rx_wire(0, m_value(PROTO_PMTUD_ACK, PROTO_MIN_DGRAM));
+	log_clear();
+	run_to(t0 + 32499);
+	CHECK_EQ(n_small_probes(0), 0);
+	CHECK_EQ(brk[0].state, BS_KEEPALIVE);
+	run_to(t0 + 32500);
+	CHECK_EQ(n_small_probes(0), 1);
+	run_to(t0 + 36000);
+	rx_wire(0, m_seq(PROTO_KEEPALIVE, 0));
+	log_clear();
+	run_to(t0 + 36000 + T_SILENCE - 1);
+	CHECK_EQ(n_small_probes(0), 0);
+	CHECK_EQ(brk[0].state, BS_KEEPALIVE);
+
+	/* a broker that only answers our probes keeps the tunnel, and the
+	 * tunnel never outlives 60 s of silence */
+	setup(1, SELECT_FIRST, 0);
+	start(0);
+	bring_up(0, 100, 1);
+	{
+		int64_t last_rx = 0;
+
+		while (now_ms < 600000 && brk[0].state == BS_KEEPALIVE) {
+			int64_t d = client_next_deadline(&cl);
+
+			log_clear();
+			step();
+			if (n_small_probes(0) && now_ms < 300000) {
+				rx_wire(0, m_value(PROTO_PMTUD_ACK, PROTO_MIN_DGRAM));
+				last_rx = now_ms;
+			}
+			CHECK(d - last_rx <= T_LIVENESS);
+		}
+		CHECK_EQ(brk[0].state, BS_GET_USAGE);
+		CHECK(now_ms > 300000 && now_ms - last_rx == 20000);
+		CHECK_EQ(st.ups, 1);
+		CHECK_EQ(st.downs, 1);
+	}
+
+	/* ICMP port unreachable: probe at once */
+	setup(1, SELECT_FIRST, 0);
+	start(0);
+	run_to(t0);
+	bring_up(0, 100, 1);
+	run_to(t0 + 3000);
+	log_clear();
+	client_on_sock_error(&cl, &brk[0], ECONNREFUSED, now_ms);
+	CHECK_EQ(n_small_probes(0), 1);
+	CHECK(client_next_deadline(&cl) > now_ms); /* nothing left overdue */
+	run_to(now_ms);
+	CHECK_EQ(n_small_probes(0), 1);
+	CHECK(sent(0, PROTO_PMTUD, 0) && sent(0, PROTO_PMTUD, 0)->t == t0 + 3000);
+	/* a second report while probing changes nothing */
+	client_on_sock_error(&cl, &brk[0], ECONNREFUSED, now_ms);
+	CHECK_EQ(n_small_probes(0), 1);
+	run_to(t0 + 7999);
+	CHECK_EQ(n_small_probes(0), 5);
+	CHECK_EQ(brk[0].state, BS_KEEPALIVE);
+	run_to(t0 + 8000);
+	e = last_sent(0, PROTO_ERROR);
+	CHECK(e && e->t == t0 + 8000 && e->m.reason == PROTO_ERR_CLIENT_TIMEOUT);
+	CHECK_EQ(st.ups, st.downs);
+	CHECK_EQ(st.deletes, 1);
+
+	/* ... and the broker answering ends it */
+	setup(1, SELECT_FIRST, 0);
+	start(0);
+	bring_up(0, 100, 1);
+	run_to(2000);
+	client_on_sock_error(&cl, &brk[0], ECONNREFUSED, now_ms);
+	run_to(3500);
+	rx_wire(0, m_seq(PROTO_KEEPALIVE, 9));
+	log_clear();
+	run_to(3500 + T_SILENCE - 1);
+	CHECK_EQ(n_small_probes(0), 0);
+	CHECK_EQ(brk[0].state, BS_KEEPALIVE);
+
+	/* refused while setting up: three strikes */
+	setup(1, SELECT_FIRST, 0);
+	start(0);
+	rx_wire(0, m_usage(1));
+	rx_wire(0, m_cookie(1));
+	client_on_sock_error(&cl, &brk[0], ECONNREFUSED, now_ms);
+	client_on_sock_error(&cl, &brk[0], ECONNREFUSED, now_ms);
+	CHECK_EQ(brk[0].state, BS_GET_TUNNEL);
+	client_on_sock_error(&cl, &brk[0], ECONNREFUSED, now_ms);
+	CHECK(brk[0].state != BS_GET_TUNNEL);
+	CHECK_EQ(cl.phase, PHASE_WAIT);
+
+	/* a network error on the tunnel's socket starts the probes; only
+	 * their going unanswered ends the tunnel, hooks paired */
+	setup(1, SELECT_FIRST, 0);
+	start(0);
+	bring_up(0, 100, 1);
+	run_to(1000);
+	client_on_sock_error(&cl, &brk[0], ENETUNREACH, now_ms);
+	CHECK_EQ(brk[0].state, BS_KEEPALIVE);
+	CHECK_EQ(brk[0].silence_probes, 1);
+	CHECK_EQ(st.downs, 0);
+	run_to(now_ms + 4 * T_SILENCE_PROBE);
+	CHECK_EQ(brk[0].state, BS_KEEPALIVE);
+	run_to(now_ms + T_SILENCE_PROBE);
+	CHECK(brk[0].state != BS_KEEPALIVE);
+	CHECK_EQ(st.ups, 1);
+	CHECK_EQ(st.downs, 1);
+	CHECK_EQ(st.deletes, 1);
+
+	/* ... and an answer in time keeps it */
+	setup(1, SELECT_FIRST, 0);
+	start(0);
+	bring_up(0, 100, 1);
+	run_to(1000);
+	client_on_sock_error(&cl, &brk[0], EHOSTUNREACH, now_ms);
+	rx_wire(0, m_seq(PROTO_KEEPALIVE, 3));
+	run_to(now_ms + 10 * T_SILENCE_PROBE);
+	CHECK_EQ(brk[0].state, BS_KEEPALIVE);
+	CHECK_EQ(st.downs, 0);
+}
+
+/* ---- ERROR from the broker ---------------------------------------------- */
+
+SUITE(client_broker_error)
+{
+	const struct ev *e;
+	int64_t marked;
+
+	/* while the tunnel is up */
+	setup(1, SELECT_FIRST, 0);
+	start(0);
+	run_to(100);
+	bring_up(0, 100, 1);
+	run_to(3000);
+	log_clear();
+	rx_wire(0, m_error(PROTO_ERR_BROKER_SHUTDOWN));
+	e = sent(0, PROTO_ERROR, 0);
+	CHECK(e && e->m.has_reason && e->m.reason == PROTO_ERR_CLIENT_OTHER_REQUEST);
+	CHECK(find_hook(0, "session.down", 0) != NONE);
+	e = find_ev(EV_DELETE, 0, 0);
+	CHECK(e && e->sid == TID && e->psid == 100 && e->ptid == 100);
+	CHECK_EQ(st.ups, 1);
+	CHECK_EQ(st.downs, 1);
+	CHECK(!st.kernel[0]);
+	CHECK_EQ(brk[0].reconnects, 1);
+	CHECK_EQ(brk[0].broken_since, 0);
+	CHECK_EQ(cl.phase, PHASE_COLLECT);
+	CHECK(sent(0, PROTO_USAGE, 0) != NONE);
+	CHECK_EQ(st.opens, 2);
+	/* and up again, with session ids from the new reply */
+	rx_wire(0, m_usage(1));
+	rx_wire(0, m_cookie(1));
+	rx_wire(0, m_tunnel(120, 0));
+	CHECK_EQ(brk[0].state, BS_KEEPALIVE);
+	CHECK_EQ(find_ev(EV_CREATE, 0, 0)->sid, 1);
+	rx_wire(0, m_error(-1));
+	e = find_ev(EV_DELETE, 0, 1);
+	CHECK(e && e->sid == 1 && e->ptid == 120);
+	CHECK_EQ(st.ups, st.downs);
+
+	/*
+	 * Refused in GET_TUNNEL: the broker is marked and skipped while the
+	 * other one serves, for an hour measured on the clock.  The start
+	 * time is a multiple of 256 s and far past 3855 s, where an 8-bit
+	 * timestamp would lose the mark.
+	 */
+	{
+		const int64_t t0 = 256000LL * 40000;
+
+		setup(2, SELECT_FIRST, 0);
+		start(t0);
+		CHECK_EQ(n_sent(0, PROTO_USAGE), 1);
+		CHECK_EQ(n_sent(1, PROTO_USAGE), 1);
+		rx_wire(0, m_usage(10));
+		marked = now_ms;
+		CHECK_EQ(cl.selected, 0);
+		CHECK_EQ(brk[1].state, BS_IDLE);
+		CHECK(!st.sock[1]);
+		rx_wire(0, m_cookie(1));
+		run_to(t0 + 1000);
+		log_clear();
+		rx_wire(0, m_error(-1));
+		CHECK_EQ(n_sent(0, -1), 0); /* refused: nothing to tear down */
+		CHECK_EQ(st.ups + st.downs, 0);
+		CHECK_EQ(brk[0].state, BS_IDLE);
+		CHECK_EQ(brk[0].broken_since, marked);
+		CHECK(!st.sock[0]);
+		CHECK_EQ(brk[1].state, BS_GET_USAGE);
+		CHECK(sent(1, PROTO_USAGE, 0) != NONE);
+		rx_wire(1, m_usage(50000));
+		CHECK_EQ(cl.selected, 1);
+		rx_wire(1, m_cookie(2));
+		rx_wire(1, m_tunnel(200, 1));
+		CHECK_EQ(brk[1].state, BS_KEEPALIVE);
+		/* keep it up for almost an hour */
+		while (now_ms + T_KEEPALIVE < marked + T_BROKEN) {
+			log_clear();
+			run_to(now_ms + T_KEEPALIVE);
+			rx_wire(1, m_seq(PROTO_KEEPALIVE, 0));
+		}
+		CHECK_EQ(brk[1].state, BS_KEEPALIVE);
+		CHECK_EQ(brk[1].reconnects, 0);
+		run_to(marked + T_BROKEN - 1);
+		client_reselect(&cl, now_ms);
+		CHECK_EQ(brk[0].state, BS_IDLE);
+		CHECK_EQ(brk[1].state, BS_GET_USAGE);
+		CHECK_EQ(st.ups, st.downs);
+		rx_wire(1, m_usage(50000));
+		CHECK_EQ(cl.selected, 1);
+		now_ms = marked + T_BROKEN;
+		client_reselect(&cl, now_ms);
+		CHECK_EQ(brk[0].state, BS_GET_USAGE);
+		CHECK_EQ(brk[0].broken_since, 0);
+		CHECK(st.sock[0]);
+		rx_wire(0, m_usage(10));
+		CHECK_EQ(cl.selected, 0);
+	}
+
+	/* a selection at time 0 still marks */
+	setup(2, SELECT_FIRST, 0);
+	start(0);
+	rx_wire(0, m_usage(10));
+	CHECK(brk[0].broken_since != 0);
+	rx_wire(0, m_cookie(1));
+	rx_wire(0, m_error(0));
+	CHECK_EQ(brk[0].state, BS_IDLE);
+	CHECK_EQ(brk[1].state, BS_GET_USAGE);
+
+	/* alone and marked: nobody to pick, pause, then try it again */
+	setup(1, SELECT_RANDOM, 0);
+	start(0);
+	rx_wire(0, m_usage(10));
+	rx_wire(0, m_cookie(1));
+	run_to(700);
+	rx_wire(0, m_error(-1));
+	CHECK_EQ(cl.phase, PHASE_WAIT);
+	CHECK_EQ(client_next_deadline(&cl), 5700);
+	run_to(5700);
+	CHECK_EQ(brk[0].state, BS_GET_USAGE);
+	CHECK_EQ(brk[0].broken_since, 0);
+
+	/* ERROR before selection or while fetching the cookie: ignored */
+	setup(1, SELECT_FIRST, 0);
+	start(0);
+	rx_wire(0, m_error(1));
+	CHECK_EQ(brk[0].state, BS_GET_USAGE);
+	rx_wire(0, m_usage(1));
+	rx_wire(0, m_error(1));
+	CHECK_EQ(brk[0].state, BS_GET_COOKIE);
+}
+
+/* ---- broker selection ---------------------------------------------------- */
+
+SUITE(client_select)
+{
+	/* -a: the lower usage once both answered */
+	setup(2, SELECT_USAGE, 0);
+	start(0);
+	run_to(100);
+	rx_wire(0, m_usage(500));
+	CHECK_EQ(brk[0].state, BS_STANDBY);
+	CHECK_EQ(cl.selected, -1);
+	run_to(200);
+	log_clear();
+	rx_wire(1, m_usage(100));
+	CHECK_EQ(cl.selected, 1);
+	CHECK_EQ(brk[1].state, BS_GET_COOKIE);
+	CHECK(sent(1, PROTO_COOKIE, 0) && sent(1, PROTO_COOKIE, 0)->t == 200);
+	CHECK_EQ(brk[0].state, BS_IDLE);
+	CHECK(!st.sock[0]);
+	CHECK_EQ(n_sent(0, -1), 0);
+
+	/* -a: a tie goes to the earlier one */
+	setup(2, SELECT_USAGE, 0);
+	start(0);
+	rx_wire(1, m_usage(300));
+	rx_wire(0, m_usage(300));
+	CHECK_EQ(cl.selected, 0);
+
+	/* -a: a USAGE update in STANDBY counts */
+	setup(3, SELECT_USAGE, 0);
+	start(0);
+	rx_wire(0, m_usage(100));
+	rx_wire(1, m_usage(200));
+	rx_wire(0, m_usage(900));
+	CHECK_EQ(brk[0].usage, 900);
+	rx_wire(2, m_usage(500));
+	CHECK_EQ(cl.selected, 1);
+
+	/* -a: at the end of the window with only one ready */
+	setup(2, SELECT_USAGE, 0);
+	start(0);
+	run_to(100);
+	rx_wire(0, m_usage(500));
+	run_to(9999);
+	CHECK_EQ(cl.selected, -1);
+	CHECK_EQ(cl.phase, PHASE_COLLECT);
+	log_clear();
+	run_to(10000);
+	CHECK_EQ(cl.selected, 0);
+	CHECK_EQ(brk[1].state, BS_IDLE);
+	CHECK(!st.sock[1]);
+	CHECK_EQ(n_sent(1, -1), 0); /* no pointless resend at the window end */
+	CHECK(sent(0, PROTO_COOKIE, 0) && sent(0, PROTO_COOKIE, 0)->t == 10000);
+	CHECK_EQ(brk[0].establish_deadline, 10000 + T_ESTABLISH);
+
+	/* -a: an old broker that only answered COOKIE counts as full */
+	setup(2, SELECT_USAGE, 0);
+	start(0);
+	run_to(2000);
+	rx_wire(0, m_cookie(1));
+	rx_wire(1, m_usage(65000));
+	CHECK_EQ(cl.selected, 1);
+
+	/* -g: the first to answer, whatever the order on the command line */
+	setup(3, SELECT_FIRST, 0);
+	start(0);
+	CHECK_EQ(n_sent(-1, PROTO_USAGE), 3);
+	run_to(300);
+	rx_wire(2, m_usage(60000));
+	CHECK_EQ(cl.selected, 2);
+	CHECK_EQ(brk[0].state, BS_IDLE);
+	CHECK_EQ(brk[1].state, BS_IDLE);
+	CHECK(!st.sock[0] && !st.sock[1] && st.sock[2]);
+	/* the others' late answers are not read */
+	rx_wire(0, m_usage(1));
+	CHECK_EQ(cl.selected, 2);
+
+	/* -r: uniform among the ready ones, never one that did not answer */
+	for (uint32_t r = 0; r < 6; r++) {
+		setup(3, SELECT_RANDOM, 0);
+		st.rnd = r;
+		start(0);
+		rx_wire(1, m_usage(10));
+		rx_wire(2, m_usage(20));
+		CHECK_EQ(cl.selected, -1);
+		run_to(10000);
+		/* with reservoir sampling: even picks the last, odd the first */
+		CHECK_EQ(cl.selected, r % 2 ? 1 : 2);
+		CHECK_EQ(brk[0].state, BS_IDLE);
+	}
+	/* -r: all answered: no need to wait */
+	setup(2, SELECT_RANDOM, 0);
+	start(0);
+	rx_wire(0, m_usage(10));
+	rx_wire(1, m_usage(10));
+	CHECK(cl.selected >= 0);
+
+	/* nobody answers: pause 5 s, without a datagram, then a new round */
+	for (int s = SELECT_FIRST; s <= SELECT_RANDOM; s++) {
+		setup(2, (enum select_strategy)s, 0);
+		start(0);
+		run_to(9999);
+		CHECK_EQ(n_sent(-1, PROTO_USAGE), 10);
+		log_clear();
+		run_to(10000);
+		CHECK_EQ(cl.phase, PHASE_WAIT);
+		CHECK_EQ(n_sent(-1, -1), 0);
+		CHECK(all_closed());
+		CHECK_EQ(brk[0].state, BS_IDLE);
+		CHECK_EQ(brk[1].state, BS_IDLE);
+		CHECK_EQ(client_next_deadline(&cl), 15000);
+		/* late answers to the closed sockets change nothing */
+		log_clear();
+		rx_wire(0, m_usage(1));
+		CHECK_EQ(cl.phase, PHASE_WAIT);
+		run_to(14999);
+		CHECK_EQ(nev, 0);
+		run_to(15000);
+		CHECK_EQ(cl.phase, PHASE_COLLECT);
+		CHECK_EQ(n_sent(0, PROTO_USAGE), 1);
+		CHECK_EQ(n_sent(1, PROTO_USAGE), 1);
+		CHECK_EQ(st.opens, 4);
+		CHECK_EQ(cl.rounds, 2);
+	}
+
+	/* SIGHUP: give the tunnel up, select again */
+	setup(2, SELECT_FIRST, 0);
+	start(0);
+	bring_up(0, 100, 1);
+	run_to(1000);
+	log_clear();
+	client_reselect(&cl, now_ms);
+	CHECK(last_sent(0, PROTO_ERROR) != NONE);
+	CHECK_EQ(st.ups, st.downs);
+	CHECK_EQ(st.deletes, 1);
+	CHECK_EQ(brk[0].broken_since, 0);
+	CHECK_EQ(brk[0].state, BS_GET_USAGE);
+	CHECK_EQ(brk[1].state, BS_GET_USAGE);
+	CHECK_EQ(cl.phase, PHASE_COLLECT);
+}
+
+/* ---- LIMIT, the reliable message ----------------------------------------- */
+
+SUITE(client_limit)
+{
+	const int64_t t0 = 300;
+	const struct ev *e;
+
+	setup(1, SELECT_FIRST, 1000);
+	start(0);
+	run_to(t0);
+	log_clear();
+	bring_up(0, 100, 1);
+	e = sent(0, PROTO_LIMIT, 0);
+	CHECK(e && e->t == t0 && e->m.seq == 0 &&
+	      e->m.limit_type == PROTO_LIMIT_BANDWIDTH_DOWN &&
+	      e->m.has_bandwidth && e->m.bandwidth == 1000 && e->len == 14);
+	CHECK(ev_pos(find_hook(0, "session.up", 0)) < ev_pos(e));
+	CHECK_EQ(n_sent(0, PROTO_LIMIT), 1);
+	run_fed(0, t0 + 9000);
+	CHECK_EQ(n_sent(0, PROTO_LIMIT), 10);
+	for (unsigned k = 0; k < 10; k++) {
+		e = sent(0, PROTO_LIMIT, k);
+		CHECK(e && e->t == t0 + 1000 * k && e->m.seq == 0);
+	}
+	run_fed(0, t0 + 30000);
+	CHECK_EQ(n_sent(0, PROTO_LIMIT), 10);
+	CHECK_EQ(brk[0].nrel, 0);
+
+	/* acknowledged: only the right seqno counts */
+	setup(1, SELECT_FIRST, 1000);
+	start(0);
+	run_to(t0);
+	bring_up(0, 100, 1);
+	run_to(t0 + 500);
+	rx_wire(0, m_seq(PROTO_REL_ACK, 5));
+	rx_wire(0, m_seq(PROTO_REL_ACK, 0xFFFF));
+	CHECK_EQ(brk[0].nrel, 1);
+	run_to(t0 + 1000);
+	CHECK_EQ(n_sent(0, PROTO_LIMIT), 2);
+	run_to(t0 + 1500);
+	rx_wire(0, m_seq(PROTO_REL_ACK, 0));
+	CHECK_EQ(brk[0].nrel, 0);
+	run_fed(0, t0 + 20000);
+	CHECK_EQ(n_sent(0, PROTO_LIMIT), 2);
+	/* a repeated ack is harmless */
+	rx_wire(0, m_seq(PROTO_REL_ACK, 0));
+	CHECK_EQ(brk[0].state, BS_KEEPALIVE);
+
+	/* seqnos go on across reconnects */
+	for (uint32_t k = 1; k <= 3; k++) {
+		rx_wire(0, m_error(PROTO_ERR_BROKER_TIMEOUT));
+		CHECK_EQ(brk[0].nrel, 0);
+		log_clear();
+		bring_up(0, 100 + k, 1);
+		e = sent(0, PROTO_LIMIT, 0);
+		CHECK(e && e->m.seq == k);
+		rx_wire(0, m_seq(PROTO_REL_ACK, k));
+		CHECK_EQ(brk[0].nrel, 0);
+	}
+
+	/* no -L, no LIMIT */
+	setup(1, SELECT_FIRST, 0);
+	start(0);
+	bring_up(0, 100, 1);
+	run_fed(0, 20000);
+	CHECK_EQ(n_sent(0, PROTO_LIMIT), 0);
+}
+
+/* ---- stopping ------------------------------------------------------------ */
+
+SUITE(client_stop)
+{
+	const struct ev *e;
+
+	setup(2, SELECT_FIRST, 1000);
+	start(0);
+	bring_up(0, 100, 1);
+	run_to(2000);
+	log_clear();
+	client_stop(&cl, PROTO_ERR_CLIENT_SHUTDOWN, now_ms);
+	e = sent(0, PROTO_ERROR, 0);
+	CHECK(e && e->m.has_reason && e->m.reason == PROTO_ERR_CLIENT_SHUTDOWN);
+	CHECK(find_hook(0, "session.down", 0) != NONE);
+	CHECK(find_ev(EV_DELETE, 0, 0) && find_ev(EV_DELETE, 0, 0)->sid == TID);
+	CHECK(ev_pos(e) < ev_pos(find_ev(EV_CLOSE, 0, 0)));
+	CHECK(all_closed());
+	CHECK(!st.kernel[0]);
+	CHECK_EQ(st.ups, st.downs);
+	CHECK_EQ(client_next_deadline(&cl), INT64_MAX);
+	CHECK_EQ(cl.phase, PHASE_STOPPED);
+	/* nothing moves any more */
+	log_clear();
+	rx_wire(0, m_seq(PROTO_KEEPALIVE, 1));
+	client_on_timer(&cl, now_ms + 100000);
+	client_on_sock_error(&cl, &brk[0], ECONNREFUSED, now_ms);
+	CHECK_EQ(nev, 0);
+
+	/* while collecting: no ERROR, no hook */
+	setup(2, SELECT_USAGE, 0);
+	start(0);
+	rx_wire(0, m_usage(3));
+	log_clear();
+	client_stop(&cl, PROTO_ERR_CLIENT_SHUTDOWN, now_ms);
+	CHECK_EQ(n_sent(-1, -1), 0);
+	CHECK_EQ(n_ev(EV_HOOK, -1), 0);
+	CHECK_EQ(n_ev(EV_DELETE, -1), 0);
+	CHECK(all_closed());
+	CHECK_EQ(client_next_deadline(&cl), INT64_MAX);
+
+	/* selected, before any PREPARE: the broker has nothing */
+	setup(1, SELECT_FIRST, 0);
+	start(0);
+	rx_wire(0, m_usage(3));
+	log_clear();
+	client_stop(&cl, PROTO_ERR_CLIENT_SHUTDOWN, now_ms);
+	CHECK_EQ(n_sent(-1, -1), 0);
+	CHECK_EQ(n_ev(EV_HOOK, -1), 0);
+	CHECK(all_closed());
+
+	/* a PREPARE went out: the broker may have a tunnel */
+	setup(1, SELECT_FIRST, 0);
+	start(0);
+	rx_wire(0, m_usage(3));
+	rx_wire(0, m_cookie(3));
+	log_clear();
+	client_stop(&cl, PROTO_ERR_CLIENT_SHUTDOWN, now_ms);
+	CHECK_EQ(n_sent(0, PROTO_ERROR), 1);
+	CHECK_EQ(n_ev(EV_HOOK, -1), 0);
+	CHECK(all_closed());
+
+	/* also while fetching a new cookie after PREPAREs */
+	setup(1, SELECT_FIRST, 0);
+	start(0);
+	rx_wire(0, m_usage(3));
+	rx_wire(0, m_cookie(3));
+	run_to(6000);
+	CHECK_EQ(brk[0].state, BS_GET_COOKIE);
+	log_clear();
+	client_stop(&cl, PROTO_ERR_CLIENT_SHUTDOWN, now_ms);
+	CHECK_EQ(n_sent(0, PROTO_ERROR), 1);
+	CHECK(all_closed());
+
+	/* a pending name lookup is cancelled */
+	setup(2, SELECT_FIRST, 0);
+	st.resolve_ret[1] = 0;
+	start(0);
+	CHECK_EQ(brk[1].state, BS_RESOLVING);
+	client_stop(&cl, PROTO_ERR_CLIENT_SHUTDOWN, now_ms);
+	CHECK_EQ(st.cancels, 1);
+	CHECK(all_closed());
+	CHECK_EQ(client_next_deadline(&cl), INT64_MAX);
+
+	/* stopped while waiting between rounds */
+	setup(1, SELECT_FIRST, 0);
+	start(0);
+	run_to(10000);
+	CHECK_EQ(cl.phase, PHASE_WAIT);
+	client_stop(&cl, PROTO_ERR_CLIENT_SHUTDOWN, now_ms);
+	CHECK_EQ(client_next_deadline(&cl), INT64_MAX);
+	CHECK(all_closed());
+}
+
+/* ---- name resolution and network errors --------------------------------- */
+
+SUITE(client_net)
+{
+	/* no route: back-off 2, 4, 8, 16 s, then 30 s, each -25 %..+25 % */
+	static const uint32_t rnds[] = { 0, UINT32_MAX, 12345, 0x80000000u };
+
+	for (unsigned v = 0; v < sizeof(rnds) / sizeof(rnds[0]); v++) {
+		unsigned fails = 0;
+		int64_t attempt_after = 0;
+
+		setup(1, SELECT_FIRST, 0);
+		st.open_err = -ENETUNREACH;
+		st.rnd = rnds[v];
+		start(0);
+		CHECK_EQ(brk[0].state, BS_REINIT);
+		CHECK(brk[0].wan_down);
+		while (fails < 12) {
+			int64_t nominal = (int64_t)T_BACKOFF_MIN << (fails < 8 ? fails : 8);
+			int64_t delay;
+			unsigned opens = st.opens;
+
+			if (nominal > T_BACKOFF_MAX)
+				nominal = T_BACKOFF_MAX;
+			delay = brk[0].retry_at - now_ms;
+			CHECK(now_ms >= attempt_after);
+			CHECK(delay >= nominal * 3 / 4 && delay <= nominal * 5 / 4);
+			if (rnds[v] == 0)
+				CHECK_EQ(delay, nominal * 3 / 4);
+			attempt_after = brk[0].retry_at;
+			fails++;
+			/* run until the next attempt; nothing is sent meanwhile */
+			log_clear();
+			while (st.opens == opens && now_ms < 1000000)
+				step();
+			CHECK_EQ(n_sent(-1, -1), 0);
+		}
+		CHECK_EQ(brk[0].state, BS_REINIT);
+	}
+	/* the upper bound is reachable */
+	setup(1, SELECT_FIRST, 0);
+	st.open_err = -ENETUNREACH;
+	st.rnd = 1000;
+	start(0);
+	CHECK_EQ(brk[0].retry_at, 2500);
+
+	/* the network is back: a kick retries at once */
+	setup(1, SELECT_FIRST, 0);
+	st.open_err = -ENETUNREACH;
+	start(0);
+	run_to(7000); /* three attempts */
+	CHECK_EQ(st.opens, 3);
+	CHECK(brk[0].retry_at > 7000);
+	st.open_err = 0;
+	run_to(7100);
+	log_clear();
+	client_kick(&cl, now_ms);
+	CHECK_EQ(st.opens, 4);
+	CHECK(sent(0, PROTO_USAGE, 0) && sent(0, PROTO_USAGE, 0)->t == 7100);
+	CHECK_EQ(brk[0].state, BS_GET_USAGE);
+	rx_wire(0, m_usage(1));
+	CHECK(!brk[0].wan_down);
+	CHECK_EQ(brk[0].fail_streak, 0);
+
+	/* ... also while pausing between rounds */
+	setup(1, SELECT_FIRST, 0);
+	st.open_err = -ENETUNREACH;
+	start(0);
+	run_to(11000);
+	CHECK_EQ(cl.phase, PHASE_WAIT);
+	st.open_err = 0;
+	client_kick(&cl, now_ms);
+	CHECK_EQ(cl.phase, PHASE_COLLECT);
+	CHECK_EQ(brk[0].state, BS_GET_USAGE);
+	CHECK(sent(0, PROTO_USAGE, 0) && sent(0, PROTO_USAGE, 0)->t == 11000);
+
+	/* sending fails while collecting: the same back-off */
+	setup(2, SELECT_USAGE, 0);
+	start(0);
+	st.send_err = -ENETUNREACH;
+	run_to(2000);
+	CHECK_EQ(brk[0].state, BS_REINIT);
+	CHECK_EQ(brk[1].state, BS_REINIT);
+	CHECK(all_closed());
+	st.send_err = 0;
+
+	/* a name that takes a while */
+	setup(1, SELECT_FIRST, 0);
+	st.resolve_ret[0] = 0;
+	start(0);
+	CHECK_EQ(brk[0].state, BS_RESOLVING);
+	CHECK_EQ(st.opens, 0);
+	CHECK_EQ(n_sent(-1, -1), 0);
+	run_to(3000);
+	brk[0].addrs[0].s_addr = htonl(0xC0000201u);
+	client_on_resolved(&cl, &brk[0], 1, now_ms);
+	CHECK_EQ(st.opens, 1);
+	CHECK_EQ(brk[0].state, BS_GET_USAGE);
+	CHECK(sent(0, PROTO_USAGE, 0) && sent(0, PROTO_USAGE, 0)->t == 3000);
+	CHECK_EQ(st.cancels, 1); /* the finished query's socket released */
+	/* a late duplicate answer is ignored */
+	client_on_resolved(&cl, &brk[0], 1, now_ms);
+	CHECK_EQ(st.opens, 1);
+	rx_wire(0, m_usage(1));
+	CHECK_EQ(cl.selected, 0);
+
+	/* ... that fails */
+	setup(1, SELECT_FIRST, 0);
+	st.resolve_ret[0] = 0;
+	start(0);
+	run_to(1000);
+	client_on_resolved(&cl, &brk[0], -ENOENT, now_ms);
+	CHECK_EQ(brk[0].state, BS_REINIT);
+	CHECK(brk[0].retry_at > now_ms);
+	CHECK_EQ(st.cancels, 1);
+	client_on_resolved(&cl, &brk[0], 0, now_ms);
+	CHECK_EQ(brk[0].state, BS_REINIT);
+
+	/* ... that never comes back: cancelled */
+	setup(2, SELECT_FIRST, 0);
+	st.resolve_ret[0] = 0;
+	start(0);
+	run_to(T_RESOLVE - 1);
+	CHECK_EQ(brk[0].state, BS_RESOLVING);
+	run_to(T_RESOLVE);
+	CHECK_EQ(st.cancels, 1);
+	CHECK_EQ(brk[0].state, BS_IDLE);
+	CHECK(all_closed());
+
+	/* a resolver error at once */
+	setup(1, SELECT_FIRST, 0);
+	st.resolve_ret[0] = -EAGAIN;
+	start(0);
+	CHECK_EQ(brk[0].state, BS_REINIT);
+	CHECK_EQ(st.opens, 0);
+	CHECK(brk[0].retry_at > 0);
+}
+
+/* ---- every datagram in every state --------------------------------------- */
+
+struct snap {
+	const char *what;
+	int target;
+	struct client c;
+	struct broker b[MAXB];
+	struct client_config cfg;
+	struct stub st;
+	int64_t now;
+};
+
+static void snap_take(struct snap *s, const char *what, int target)
+{
+	s->what = what;
+	s->target = target;
+	s->c = cl;
+	memcpy(s->b, brk, sizeof(brk));
+	s->cfg = ccfg;
+	s->st = st;
+	s->now = now_ms;
+}
+
+static void snap_restore(const struct snap *s)
+{
+	cl = s->c;
+	memcpy(brk, s->b, sizeof(brk));
+	ccfg = s->cfg;
+	st = s->st;
+	now_ms = s->now;
+	log_clear();
+}
+
+static const struct proto_msg odd_msgs[] = {
+	{ .type = 0x00 },
+	{ .type = PROTO_COOKIE },
+	{ .type = PROTO_COOKIE, .cookie = { 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF } },
+	{ .type = PROTO_PREPARE, .uuid_len = 3, .uuid = "abc", .has_tunnel_id = true,
+	  .tunnel_id = 5, .has_features = true, .features = 1 },
+	{ .type = PROTO_ERROR },
+	{ .type = PROTO_ERROR, .has_reason = true, .reason = 0xFF },
+	{ .type = PROTO_ERROR, .has_reason = true, .reason = PROTO_ERR_BROKER_SHUTDOWN },
+	{ .type = PROTO_TUNNEL },
+	{ .type = PROTO_TUNNEL, .has_features = true, .features = 1 },
+	{ .type = PROTO_TUNNEL, .tunnel_id = 100 },
+	{ .type = PROTO_TUNNEL, .tunnel_id = 100, .has_features = true, .features = 1 },
+	{ .type = PROTO_TUNNEL, .tunnel_id = UINT32_MAX, .has_features = true,
+	  .features = UINT32_MAX },
+	{ .type = PROTO_TUNNEL, .tunnel_id = 1, .has_features = true, .features = 0 },
+	{ .type = PROTO_KEEPALIVE },
+	{ .type = PROTO_KEEPALIVE, .seq = UINT32_MAX },
+	{ .type = PROTO_PMTUD },
+	{ .type = PROTO_PMTUD, .probe_len = PROTO_MIN_DGRAM },
+	{ .type = PROTO_PMTUD, .probe_len = 1472 },
+	{ .type = PROTO_PMTUD, .probe_len = UINT16_MAX },
+	{ .type = PROTO_PMTUD_ACK },
+	{ .type = PROTO_PMTUD_ACK, .value = PROTO_MIN_DGRAM },
+	{ .type = PROTO_PMTUD_ACK, .value = 1306 },
+	{ .type = PROTO_PMTUD_ACK, .value = 1472 },
+	{ .type = PROTO_PMTUD_ACK, .value = UINT16_MAX },
+	{ .type = PROTO_REL_ACK },
+	{ .type = PROTO_REL_ACK, .seq = UINT16_MAX },
+	{ .type = PROTO_REL_ACK, .seq = UINT32_MAX },
+	{ .type = PROTO_PMTU_NTFY },
+	{ .type = PROTO_PMTU_NTFY, .value = 1 },
+	{ .type = PROTO_PMTU_NTFY, .value = 1400 },
+	{ .type = PROTO_PMTU_NTFY, .value = UINT16_MAX },
+	{ .type = PROTO_USAGE },
+	{ .type = PROTO_USAGE, .usage = UINT16_MAX },
+	{ .type = PROTO_LIMIT, .seq = 0, .limit_type = 1, .has_bandwidth = true,
+	  .bandwidth = 1 },
+	{ .type = 0x0B },
+	{ .type = 0x7F },
+	{ .type = 0x81 },
+	{ .type = 0xFF },
+};
+
+/* The state broker b may be in after m arrived in state s; the set of
+ * datagrams it may answer with is checked by the caller. */
+static bool state_ok(const struct snap *s, const struct proto_msg *m,
+		     enum broker_state after)
+{
+	const struct broker *b = &s->b[s->target];
+	enum broker_state before = b->state;
+
+	switch (before) {
+	case BS_GET_USAGE:
+		if (m->type == PROTO_USAGE || m->type == PROTO_COOKIE)
+			return after == BS_STANDBY ||
+			       (after == BS_GET_COOKIE && s->cfg.strategy == SELECT_FIRST);
+		break;
+	case BS_GET_COOKIE:
+		if (m->type == PROTO_COOKIE)
+			return after == BS_GET_TUNNEL;
+		break;
+	case BS_GET_TUNNEL:
+		if (m->type == PROTO_ERROR) /* refused: marked, left out */
+			return after == BS_IDLE && brk[s->target].broken_since;
+		if (m->type == PROTO_TUNNEL && m->tunnel_id != 0) {
+			if (!m->has_features && b->prepares_total > 1)
+				return after == BS_GET_COOKIE;
+			return after == BS_KEEPALIVE;
+		}
+		break;
+	case BS_KEEPALIVE:
+		if (m->type == PROTO_ERROR)
+			return after == BS_GET_USAGE && cl.phase == PHASE_COLLECT;
+		break;
+	default:
+		break;
+	}
+	return after == before;
+}
+
+static void check_replies(const struct snap *s, const struct proto_msg *m)
+{
+	const struct broker *b = &s->b[s->target];
+	int t = s->target;
+
+	switch (b->state) {
+	case BS_GET_USAGE:
+		if (m->type == PROTO_USAGE || m->type == PROTO_COOKIE)
+			CHECK(n_sent(t, -1) == n_sent(t, PROTO_COOKIE) &&
+			      n_sent(t, -1) <= 1);
+		else
+			CHECK_EQ(n_sent(t, -1), 0);
+		break;
+	case BS_GET_COOKIE:
+		CHECK_EQ(n_sent(t, -1), m->type == PROTO_COOKIE);
+		CHECK_EQ(n_sent(t, PROTO_PREPARE), m->type == PROTO_COOKIE);
+		break;
+	case BS_GET_TUNNEL:
+		if (m->type == PROTO_TUNNEL && m->tunnel_id != 0)
+			break;
+		CHECK_EQ(n_sent(t, -1), 0);
+		break;
+	case BS_KEEPALIVE:
+		switch (m->type) {
+		case PROTO_PMTUD:
+			CHECK_EQ(n_sent(t, -1), 1);
+			CHECK(sent(t, PROTO_PMTUD_ACK, 0) &&
+			      sent(t, PROTO_PMTUD_ACK, 0)->m.value == m->probe_len);
+			break;
+		case PROTO_ERROR:
+			CHECK(sent(t, PROTO_ERROR, 0) &&
+			      sent(t, PROTO_ERROR, 0)->m.reason ==
+				      PROTO_ERR_CLIENT_OTHER_REQUEST);
+			break;
+		case PROTO_PMTUD_ACK:
+			/* the largest probe: results right away */
+			CHECK_EQ(n_sent(t, -1), m->value == 1472);
+			CHECK_EQ(n_sent(t, PROTO_PMTU_NTFY), m->value == 1472);
+			break;
+		default:
+			CHECK_EQ(n_sent(t, -1), 0);
+		}
+		break;
+	default:
+		CHECK_EQ(n_sent(t, -1), 0);
+	}
+}
+
+SUITE(client_states)
+{
+	static struct snap snaps[12];
+	unsigned n = 0;
+
+	setup(1, SELECT_FIRST, 1000);
+	start(0);
+	snap_take(&snaps[n++], "get-usage -g", 0);
+	setup(2, SELECT_USAGE, 1000);
+	start(0);
+	snap_take(&snaps[n++], "get-usage -a", 1);
+	rx_wire(0, m_usage(9));
+	snap_take(&snaps[n++], "standby", 0);
+	setup(2, SELECT_FIRST, 1000);
+	start(0);
+	rx_wire(0, m_usage(9));
+	snap_take(&snaps[n++], "idle", 1);
+	snap_take(&snaps[n++], "get-cookie", 0);
+	rx_wire(0, m_cookie(9));
+	snap_take(&snaps[n++], "get-tunnel, 1 PREPARE", 0);
+	run_to(2000);
+	snap_take(&snaps[n++], "get-tunnel, 2 PREPAREs", 0);
+	run_to(6000);
+	snap_take(&snaps[n++], "get-cookie again", 0);
+	rx_wire(0, m_cookie(10));
+	rx_wire(0, m_tunnel(100, 1));
+	snap_take(&snaps[n++], "keepalive", 0);
+	setup(1, SELECT_FIRST, 0);
+	st.open_err = -ENETUNREACH;
+	start(0);
+	snap_take(&snaps[n++], "reinit", 0);
+	setup(1, SELECT_FIRST, 0);
+	st.resolve_ret[0] = 0;
+	start(0);
+	snap_take(&snaps[n++], "resolving", 0);
+	setup(1, SELECT_FIRST, 0);
+	start(0);
+	run_to(10000);
+	snap_take(&snaps[n++], "idle, pausing", 0);
+
+	for (unsigned i = 0; i < n; i++) {
+		const struct snap *s = &snaps[i];
+
+		for (unsigned k = 0; k < sizeof(odd_msgs) / sizeof(odd_msgs[0]); k++) {
+			const struct proto_msg *m = &odd_msgs[k];
+
+			snap_restore(s);
+			rx(s->target, *m);
+			if (!CHECK(state_ok(s, m, brk[s->target].state)))
+				printf("  in %s: type 0x%02x left it %s\n", s->what,
+				       m->type, broker_state_name(brk[s->target].state));
+			check_replies(s, m);
+			for (unsigned j = 0; j < MAXB; j++) {
+				CHECK_EQ(st.up[j], brk[j].hook_up);
+				CHECK_EQ(st.kernel[j], brk[j].kernel_up);
+				CHECK_EQ(st.sock[j], brk[j].sock_open);
+			}
+			/* and time goes on without trouble */
+			run_to(now_ms + 120000);
+			CHECK_EQ(st.ups - st.downs, brk[0].hook_up + brk[1].hook_up);
+		}
+		/* socket errors of every kind */
+		{
+			static const int errs[] = { ECONNREFUSED, ENETUNREACH, EHOSTUNREACH,
+						    EINVAL, EMSGSIZE, EAGAIN, EPERM, 0 };
+
+			for (unsigned k = 0; k < sizeof(errs) / sizeof(errs[0]); k++) {
+				snap_restore(s);
+				client_on_sock_error(&cl, &brk[s->target], errs[k], now_ms);
+				run_to(now_ms + 60000);
+				CHECK_EQ(st.ups - st.downs,
+					 brk[0].hook_up + brk[1].hook_up);
+				client_stop(&cl, PROTO_ERR_CLIENT_SHUTDOWN, now_ms);
+				CHECK_EQ(st.ups, st.downs);
+				CHECK(all_closed());
+			}
+		}
+		/* reselect and kick from every state */
+		snap_restore(s);
+		client_reselect(&cl, now_ms);
+		CHECK_EQ(st.ups, st.downs);
+		CHECK_EQ(cl.phase, PHASE_COLLECT);
+		snap_restore(s);
+		client_kick(&cl, now_ms);
+		CHECK(client_next_deadline(&cl) > now_ms);
+		CHECK_EQ(st.ups - st.downs, brk[0].hook_up + brk[1].hook_up);
+	}
+}
