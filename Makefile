@@ -107,7 +107,7 @@ TEST_ENV = L2TPD=$(CURDIR)/l2tpd BROKER=$(CURDIR)/$(BT)/broker SPRAY=$(CURDIR)/$
 test-integration: l2tpd $(BT)/broker $(BT)/spray
 	$(TEST_ENV) test/vm test/integration.sh $(SCENARIOS)
 
-test: test-unit test-integration
+test: test-unit test-openwrt fuzz-replay test-integration
 
 demo: l2tpd $(BT)/broker
 	$(TEST_ENV) test/vm test/demo.sh
