@@ -43,7 +43,7 @@ else
   HOST_CFLAGS := $(BASE_CFLAGS) -O2 -g
   HOST_LDFLAGS :=
 endif
-BT := $(B)/host
+BT := $(B)/host-$(notdir $(HOSTCC))
 
 ifeq ($(V),1)
   Q :=

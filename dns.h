@@ -38,8 +38,10 @@ ssize_t dns_build_query(uint8_t *buf, size_t cap, uint16_t id,
 /*
  * The A records answering name in reply p/n to query id: count (> 0) with
  * addresses in out; -EAGAIN if the reply is not for this query (wrong id,
- * wrong question); -ENOENT for NXDOMAIN or no A record; -EMSGSIZE if
- * truncated (TC); -EBADMSG if malformed (compression loops included).
+ * not a standard-query response, wrong question); -ENOENT for NXDOMAIN or
+ * no A record; -EIO for other error RCODEs (SERVFAIL, REFUSED, ...);
+ * -EMSGSIZE if truncated (TC); -EBADMSG if malformed (compression loops
+ * included); -EINVAL if name is not a valid DNS name or max < 1.
  * CNAME chains inside the answer are followed.
  */
 int dns_parse_reply(const uint8_t *p, size_t n, uint16_t id, const char *name,
@@ -53,7 +55,7 @@ int dns_read_file(const char *path, size_t max, char **text, size_t *len);
 /*
  * Resolves name synchronously if that needs no network: an IPv4 literal or
  * a hosts-file entry.  Returns the count (> 0), 0 if the network is needed,
- * or -errno.
+ * or -errno (-EINVAL: not in the hosts file and not a valid DNS name).
  */
 int dns_resolve_local(const char *name, struct in_addr *out, int max);
 
@@ -68,12 +70,18 @@ struct dns_query {
 };
 
 void dns_query_init(struct dns_query *q);
-/* Starts asking the nameservers; 0 or -errno (-ENOENT: no nameserver). */
+/* Starts asking the nameservers; 0 or -errno (-ENOENT: no nameserver,
+ * -EINVAL: not a valid DNS name). */
 int dns_query_start(struct dns_query *q, const char *name, int64_t now);
-/* q->fd is readable: count (> 0), 0 if still waiting, or -errno. */
+/* q->fd is readable: count (> 0), 0 if still waiting (a failed attempt moves
+ * on to the next server), or -errno: -ENOENT for an authoritative no, else
+ * the last attempt's error once none is left.  The query is idle after a
+ * nonzero return; -EBADF if it already was. */
 int dns_query_read(struct dns_query *q, struct in_addr *out, int max,
 		   int64_t now);
-/* q->deadline passed: 0 if a next attempt was sent, or -ETIMEDOUT. */
+/* q->deadline passed: 0 if a next attempt was sent, or -ETIMEDOUT (the
+ * last send error if the final attempts could not even be sent); -EBADF if
+ * idle. */
 int dns_query_timeout(struct dns_query *q, int64_t now);
 void dns_query_cancel(struct dns_query *q);
 

@@ -1,0 +1,1342 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Name resolution (dns.c): the query encoding byte for byte, replies built
+ * by hand (CNAME chains, compression, every error class), hostile replies
+ * (loops, pointers and lengths past the end, every truncation, random
+ * bytes), hosts and resolv.conf text including a 10 MB line, and the stub
+ * resolver against a fake nameserver on loopback with a fake clock.
+ *
+ * Parser inputs are copied into heap buffers of exactly the tested length,
+ * so `make SAN=1 test-unit` reports any read past the end.
+ */
+#include "check.h"
+#include "dns.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* dns.c: the nameserver port, so the tests can use an ephemeral one. */
+extern uint16_t dns_port;
+
+#define QNAME "broker.example.org"
+
+/* Reports a failed iteration of a sweep with its context. */
+#define SWEEP_CHECK(fails, cond, ...)                                  \
+	do {                                                           \
+		if (!(cond)) {                                         \
+			(fails)++;                                     \
+			CHECK(cond);                                   \
+			printf("  at: ");                              \
+			printf(__VA_ARGS__);                           \
+			printf("\n");                                  \
+		}                                                      \
+	} while (0)
+
+static void *xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (!p) {
+		perror("malloc");
+		exit(2);
+	}
+	return p;
+}
+
+static uint8_t *dup_exact(const void *src, size_t n)
+{
+	uint8_t *p = xmalloc(n);
+
+	if (n)
+		memcpy(p, src, n);
+	return p;
+}
+
+static int parse_exact(const void *src, size_t n, uint16_t id,
+		       const char *name, struct in_addr *out, int max)
+{
+	uint8_t *p = dup_exact(src, n);
+	int r = dns_parse_reply(p, n, id, name, out, max);
+
+	free(p);
+	return r;
+}
+
+static int hosts_exact(const char *text, const char *name,
+		       struct in_addr *out, int max)
+{
+	size_t n = strlen(text);
+	char *p = (char *)dup_exact(text, n); /* no NUL: bounded by n alone */
+	int r = dns_hosts_lookup(p, n, name, out, max);
+
+	free(p);
+	return r;
+}
+
+static int resolv_exact(const char *text, struct in_addr *out, int max)
+{
+	size_t n = strlen(text);
+	char *p = (char *)dup_exact(text, n);
+	int r = dns_resolv_parse(p, n, out, max);
+
+	free(p);
+	return r;
+}
+
+static uint32_t ip(const char *s)
+{
+	struct in_addr a;
+
+	if (inet_pton(AF_INET, s, &a) != 1) {
+		fprintf(stderr, "bad address %s\n", s);
+		exit(2);
+	}
+	return a.s_addr;
+}
+
+static uint64_t rng_state = 0x2545f4914f6cdd1dull;
+
+static uint32_t rnd(void)
+{
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return (uint32_t)((rng_state * 2685821657736338717ull) >> 32);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ---- a small DNS message builder ---- */
+
+struct msg {
+	uint8_t b[2048];
+	size_t n;
+};
+
+static void m_u8(struct msg *m, unsigned v)
+{
+	if (m->n >= sizeof(m->b)) {
+		fprintf(stderr, "test message too long\n");
+		exit(2);
+	}
+	m->b[m->n++] = (uint8_t)v;
+}
+
+static void m_u16(struct msg *m, unsigned v)
+{
+	m_u8(m, (v >> 8) & 0xff);
+	m_u8(m, v & 0xff);
+}
+
+static void m_set16(struct msg *m, size_t at, unsigned v)
+{
+	m->b[at] = (uint8_t)(v >> 8);
+	m->b[at + 1] = (uint8_t)v;
+}
+
+/* Appends the labels of name ("" for none), then a pointer to ptr if
+ * ptr >= 0, else the root; returns where the name starts. */
+static size_t m_name(struct msg *m, const char *name, int ptr)
+{
+	size_t start = m->n;
+	const char *s = name;
+
+	while (*s) {
+		const char *dot = strchr(s, '.');
+		size_t l = dot ? (size_t)(dot - s) : strlen(s);
+
+		m_u8(m, (unsigned)l);
+		for (size_t i = 0; i < l; i++)
+			m_u8(m, (unsigned char)s[i]);
+		s += l;
+		if (*s == '.')
+			s++;
+	}
+	if (ptr >= 0)
+		m_u16(m, 0xc000 | (unsigned)ptr);
+	else
+		m_u8(m, 0);
+	return start;
+}
+
+static void m_hdr(struct msg *m, unsigned id, unsigned flags, unsigned qd,
+		  unsigned an)
+{
+	m->n = 0;
+	m_u16(m, id);
+	m_u16(m, flags);
+	m_u16(m, qd);
+	m_u16(m, an);
+	m_u16(m, 0);
+	m_u16(m, 0);
+}
+
+static void m_question(struct msg *m, const char *name, unsigned type,
+		       unsigned class)
+{
+	m_name(m, name, -1);
+	m_u16(m, type);
+	m_u16(m, class);
+}
+
+/* Owner, type, class, TTL and a placeholder rdlength; returns where the
+ * rdlength goes for m_rr_end(). */
+static size_t m_rr_start(struct msg *m, const char *owner, int optr,
+			 unsigned type, unsigned class)
+{
+	size_t at;
+
+	m_name(m, owner, optr);
+	m_u16(m, type);
+	m_u16(m, class);
+	m_u16(m, 0);
+	m_u16(m, 300);
+	at = m->n;
+	m_u16(m, 0);
+	return at;
+}
+
+static void m_rr_end(struct msg *m, size_t at)
+{
+	m_set16(m, at, (unsigned)(m->n - at - 2));
+}
+
+static void m_rr_a(struct msg *m, const char *owner, int optr, const char *a)
+{
+	uint32_t v = ip(a);
+	size_t at = m_rr_start(m, owner, optr, 1, 1);
+
+	for (int i = 0; i < 4; i++)
+		m_u8(m, ((const uint8_t *)&v)[i]);
+	m_rr_end(m, at);
+}
+
+/* Returns where the target name starts. */
+static size_t m_rr_cname(struct msg *m, const char *owner, int optr,
+			 const char *target, int tptr)
+{
+	size_t at = m_rr_start(m, owner, optr, 5, 1), t;
+
+	t = m_name(m, target, tptr);
+	m_rr_end(m, at);
+	return t;
+}
+
+/* A standard NOERROR response header plus the question for QNAME. */
+static void m_reply(struct msg *m, unsigned id, unsigned an)
+{
+	m_hdr(m, id, 0x8180, 1, an);
+	m_question(m, QNAME, 1, 1);
+}
+
+/* ---- wire format ---- */
+
+static void test_build(void)
+{
+	uint8_t want[300], buf[300];
+	size_t wn = test_hex("1234 0100 0001 0000 0000 0000"
+			     "06 62726f6b6572 07 6578616d706c65 03 6f7267 00"
+			     "0001 0001",
+			     want, sizeof(want));
+	char name[300];
+	ssize_t n;
+
+	n = dns_build_query(buf, sizeof(buf), 0x1234, QNAME);
+	CHECK_MEM(buf, n > 0 ? (size_t)n : 0, want, wn);
+	n = dns_build_query(buf, sizeof(buf), 0x1234, QNAME ".");
+	CHECK_MEM(buf, n > 0 ? (size_t)n : 0, want, wn);
+
+	/* Exactly enough room, and one byte less for every size below. */
+	for (size_t cap = 0; cap <= wn; cap++) {
+		uint8_t *p = xmalloc(cap);
+
+		n = dns_build_query(p, cap, 0x1234, QNAME);
+		if (cap < wn)
+			CHECK_EQ(n, -ENOSPC);
+		else
+			CHECK_MEM(p, n > 0 ? (size_t)n : 0, want, wn);
+		free(p);
+	}
+
+	CHECK_EQ(dns_build_query(buf, sizeof(buf), 1, ""), -EINVAL);
+	CHECK_EQ(dns_build_query(buf, sizeof(buf), 1, "."), -EINVAL);
+	CHECK_EQ(dns_build_query(buf, sizeof(buf), 1, ".a"), -EINVAL);
+	CHECK_EQ(dns_build_query(buf, sizeof(buf), 1, "a..b"), -EINVAL);
+	CHECK_EQ(dns_build_query(buf, sizeof(buf), 1, "a.b.."), -EINVAL);
+	CHECK_EQ(dns_build_query(buf, sizeof(buf), 1, "a"), 12 + 3 + 4);
+
+	/* Labels: 63 bytes fit, 64 do not. */
+	memset(name, 'a', 64);
+	name[63] = '\0';
+	n = dns_build_query(buf, sizeof(buf), 7, name);
+	CHECK_EQ(n, 12 + 65 + 4);
+	CHECK_EQ(buf[12], 63);
+	name[63] = 'a';
+	name[64] = '\0';
+	CHECK_EQ(dns_build_query(buf, sizeof(buf), 7, name), -EINVAL);
+	strcpy(name, "x.");
+	memset(name + 2, 'b', 64);
+	name[66] = '\0';
+	CHECK_EQ(dns_build_query(buf, sizeof(buf), 7, name), -EINVAL);
+
+	/* Names: 253 characters fit (255 on the wire), 254 do not. */
+	memset(name, 'c', 253);
+	for (int i = 50; i < 253; i += 50)
+		name[i] = '.';
+	name[253] = '\0';
+	n = dns_build_query(buf, sizeof(buf), 7, name);
+	CHECK_EQ(n, 12 + 255 + 4);
+	CHECK_EQ(buf[12 + 254], 0);
+	name[253] = '.';
+	name[254] = '\0';
+	CHECK_EQ(dns_build_query(buf, sizeof(buf), 7, name), 12 + 255 + 4);
+	name[253] = 'c';
+	CHECK_EQ(dns_build_query(buf, sizeof(buf), 7, name), -EINVAL);
+	memset(name, 'c', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	CHECK_EQ(dns_build_query(buf, sizeof(buf), 7, name), -EINVAL);
+}
+
+static void test_plain(void)
+{
+	/* As a server sends it: the answer's owner points at the question. */
+	uint8_t b[128];
+	size_t n = test_hex("beef 8180 0001 0001 0000 0000"
+			    "06 62726f6b6572 07 6578616d706c65 03 6f7267 00"
+			    "0001 0001"
+			    "c00c 0001 0001 00000e10 0004 c0000201",
+			    b, sizeof(b));
+	struct in_addr out[4];
+
+	memset(out, 0, sizeof(out));
+	CHECK_EQ(parse_exact(b, n, 0xbeef, QNAME, out, 4), 1);
+	CHECK_EQ(out[0].s_addr, ip("192.0.2.1"));
+	CHECK_EQ(parse_exact(b, n, 0xbeef, QNAME ".", out, 4), 1);
+	CHECK_EQ(parse_exact(b, n, 0xbeef, "BROKER.Example.ORG", out, 4), 1);
+	CHECK_EQ(parse_exact(b, n, 0xbeee, QNAME, out, 4), -EAGAIN);
+	CHECK_EQ(parse_exact(b, n, 0xbeef, "broker.example.net", out, 4),
+		 -EAGAIN);
+	CHECK_EQ(parse_exact(b, n, 0xbeef, "example.org", out, 4), -EAGAIN);
+	CHECK_EQ(parse_exact(b, n, 0xbeef, "a..b", out, 4), -EINVAL);
+	CHECK_EQ(parse_exact(b, n, 0xbeef, QNAME, out, 0), -EINVAL);
+
+	/* Trailing bytes after the sections do not matter. */
+	b[n] = 0xff;
+	CHECK_EQ(parse_exact(b, n + 1, 0xbeef, QNAME, out, 4), 1);
+
+	/* Upper case in the reply. */
+	b[13] = 'B';
+	b[20] = 'E';
+	CHECK_EQ(parse_exact(b, n, 0xbeef, QNAME, out, 4), 1);
+}
+
+static void test_several(void)
+{
+	struct in_addr out[8];
+	struct msg m;
+
+	m_reply(&m, 1, 4);
+	m_rr_a(&m, "", 12, "10.0.0.1");
+	m_rr_a(&m, QNAME, -1, "10.0.0.2");
+	m_rr_a(&m, "broker", 12 + 7, "10.0.0.3"); /* "broker" + ->example.org */
+	m_rr_a(&m, "", 12, "10.0.0.4");
+	memset(out, 0, sizeof(out));
+	CHECK_EQ(parse_exact(m.b, m.n, 1, QNAME, out, 8), 4);
+	CHECK_EQ(out[0].s_addr, ip("10.0.0.1"));
+	CHECK_EQ(out[1].s_addr, ip("10.0.0.2"));
+	CHECK_EQ(out[2].s_addr, ip("10.0.0.3"));
+	CHECK_EQ(out[3].s_addr, ip("10.0.0.4"));
+	CHECK_EQ(out[4].s_addr, 0);
+	memset(out, 0, sizeof(out));
+	CHECK_EQ(parse_exact(m.b, m.n, 1, QNAME, out, 2), 2);
+	CHECK_EQ(out[1].s_addr, ip("10.0.0.2"));
+	CHECK_EQ(out[2].s_addr, 0);
+}
+
+static void test_cname(void)
+{
+	struct in_addr out[4];
+	struct msg m;
+	size_t t;
+
+	/* broker -> a.cdn.net -> b.cdn.net (compressed into a's rdata) */
+	m_reply(&m, 2, 5);
+	t = m_rr_cname(&m, "", 12, "a.cdn.net", -1);
+	m_rr_a(&m, "evil.example.org", -1, "6.6.6.6");
+	m_rr_cname(&m, "", (int)t, "b", (int)t + 2);
+	m_rr_a(&m, "b", (int)t + 2, "10.1.1.1");
+	m_rr_a(&m, "", (int)t, "10.2.2.2"); /* a.cdn.net has a CNAME: odd */
+	memset(out, 0, sizeof(out));
+	CHECK_EQ(parse_exact(m.b, m.n, 2, QNAME, out, 4), 2);
+	CHECK_EQ(out[0].s_addr, ip("10.1.1.1"));
+	CHECK_EQ(out[1].s_addr, ip("10.2.2.2"));
+
+	/* Records in reverse order still form the chain. */
+	m_reply(&m, 3, 3);
+	m_rr_a(&m, "C.cdn.net", -1, "10.3.3.3");
+	m_rr_cname(&m, "a.cdn.net", -1, "c.CDN.net", -1);
+	m_rr_cname(&m, "", 12, "a.cdn.net", -1);
+	memset(out, 0, sizeof(out));
+	CHECK_EQ(parse_exact(m.b, m.n, 3, QNAME, out, 4), 1);
+	CHECK_EQ(out[0].s_addr, ip("10.3.3.3"));
+
+	/* A CNAME of an unrelated owner does not redirect us. */
+	m_reply(&m, 4, 2);
+	m_rr_cname(&m, "other.example.org", -1, "x.cdn.net", -1);
+	m_rr_a(&m, "x.cdn.net", -1, "10.4.4.4");
+	CHECK_EQ(parse_exact(m.b, m.n, 4, QNAME, out, 4), -ENOENT);
+
+	/* A chain that ends without an address, and one that loops. */
+	m_reply(&m, 5, 1);
+	m_rr_cname(&m, "", 12, "nowhere.example.org", -1);
+	CHECK_EQ(parse_exact(m.b, m.n, 5, QNAME, out, 4), -ENOENT);
+	m_reply(&m, 6, 2);
+	m_rr_cname(&m, "", 12, "x.example.org", -1);
+	m_rr_cname(&m, "x.example.org", -1, QNAME, -1);
+	CHECK_EQ(parse_exact(m.b, m.n, 6, QNAME, out, 4), -ENOENT);
+
+	/* A long chain is followed up to a bound, never beyond. */
+	m_reply(&m, 7, 41);
+	for (int i = 0; i < 40; i++) {
+		char o[32], tg[32];
+
+		snprintf(o, sizeof(o), "n%d.example.org", i);
+		snprintf(tg, sizeof(tg), "n%d.example.org", i + 1);
+		m_rr_cname(&m, i ? o : QNAME, -1, tg, -1);
+	}
+	m_rr_a(&m, "n3.example.org", -1, "10.7.7.7");
+	m_rr_a(&m, "n39.example.org", -1, "10.7.7.39");
+	m_set16(&m, 6, 42);
+	memset(out, 0, sizeof(out));
+	CHECK_EQ(parse_exact(m.b, m.n, 7, QNAME, out, 4), 1);
+	CHECK_EQ(out[0].s_addr, ip("10.7.7.7"));
+
+	/* CNAME rdata whose name runs past its rdlength. */
+	m_reply(&m, 8, 2);
+	t = m_rr_cname(&m, "", 12, "a.cdn.net", -1);
+	m_rr_a(&m, "a.cdn.net", -1, "10.8.8.8");
+	m.b[t - 1] = 3; /* rdlength 11 -> 3 */
+	CHECK_EQ(parse_exact(m.b, m.n, 8, QNAME, out, 4), -EBADMSG);
+	/* ... even when what follows happens to parse as a name. */
+	m_reply(&m, 8, 2);
+	m_rr_end(&m, m_rr_start(&m, "", 12, 5, 1));
+	m_rr_a(&m, "a.cdn.net", -1, "10.8.8.8");
+	CHECK_EQ(parse_exact(m.b, m.n, 8, QNAME, out, 4), -EBADMSG);
+}
+
+static void test_mismatch(void)
+{
+	struct in_addr out[4];
+	struct msg m;
+
+	memset(out, 0, sizeof(out));
+	/* An answer for another name. */
+	m_hdr(&m, 9, 0x8180, 1, 1);
+	m_question(&m, "evil.example.org", 1, 1);
+	m_rr_a(&m, "", 12, "6.6.6.6");
+	CHECK_EQ(parse_exact(m.b, m.n, 9, QNAME, out, 4), -EAGAIN);
+	/* The right question, but only an unrelated record. */
+	m_reply(&m, 9, 1);
+	m_rr_a(&m, "evil.example.org", -1, "6.6.6.6");
+	CHECK_EQ(parse_exact(m.b, m.n, 9, QNAME, out, 4), -ENOENT);
+	CHECK_EQ(out[0].s_addr, 0);
+	/* Unrelated A plus the real one: only the real one. */
+	m_reply(&m, 9, 2);
+	m_rr_a(&m, "evil.example.org", -1, "6.6.6.6");
+	m_rr_a(&m, "", 12, "10.9.9.9");
+	CHECK_EQ(parse_exact(m.b, m.n, 9, QNAME, out, 4), 1);
+	CHECK_EQ(out[0].s_addr, ip("10.9.9.9"));
+	/* A records of another class, or of the wrong length, are skipped. */
+	m_reply(&m, 9, 3);
+	m_rr_a(&m, "", 12, "6.6.6.6");
+	m_set16(&m, m.n - 12, 3); /* class CH */
+	{
+		size_t at = m_rr_start(&m, "", 12, 1, 1);
+
+		for (int i = 0; i < 5; i++)
+			m_u8(&m, 7);
+		m_rr_end(&m, at);
+	}
+	{
+		size_t at = m_rr_start(&m, "", 12, 28, 1); /* AAAA */
+
+		for (int i = 0; i < 16; i++)
+			m_u8(&m, 1);
+		m_rr_end(&m, at);
+	}
+	CHECK_EQ(parse_exact(m.b, m.n, 9, QNAME, out, 4), -ENOENT);
+
+	/* The question's type, class and count must be ours. */
+	m_hdr(&m, 10, 0x8180, 1, 1);
+	m_question(&m, QNAME, 28, 1);
+	m_rr_a(&m, "", 12, "6.6.6.6");
+	CHECK_EQ(parse_exact(m.b, m.n, 10, QNAME, out, 4), -EAGAIN);
+	m_hdr(&m, 10, 0x8180, 1, 1);
+	m_question(&m, QNAME, 1, 3);
+	m_rr_a(&m, "", 12, "6.6.6.6");
+	CHECK_EQ(parse_exact(m.b, m.n, 10, QNAME, out, 4), -EAGAIN);
+	m_hdr(&m, 10, 0x8180, 2, 1);
+	m_question(&m, QNAME, 1, 1);
+	m_question(&m, QNAME, 1, 1);
+	m_rr_a(&m, "", 12, "6.6.6.6");
+	CHECK_EQ(parse_exact(m.b, m.n, 10, QNAME, out, 4), -EAGAIN);
+	m_hdr(&m, 10, 0x8180, 0, 1);
+	m_rr_a(&m, QNAME, -1, "6.6.6.6");
+	CHECK_EQ(parse_exact(m.b, m.n, 10, QNAME, out, 4), -EAGAIN);
+
+	/* Not a response, or not to a standard query. */
+	m_reply(&m, 11, 1);
+	m_rr_a(&m, "", 12, "6.6.6.6");
+	m_set16(&m, 2, 0x0100);
+	CHECK_EQ(parse_exact(m.b, m.n, 11, QNAME, out, 4), -EAGAIN);
+	m_set16(&m, 2, 0x8980); /* opcode 1 */
+	CHECK_EQ(parse_exact(m.b, m.n, 11, QNAME, out, 4), -EAGAIN);
+	m_set16(&m, 2, 0x8580); /* AA is fine */
+	CHECK_EQ(parse_exact(m.b, m.n, 11, QNAME, out, 4), 1);
+}
+
+static void test_rcode(void)
+{
+	struct in_addr out[4];
+	struct msg m;
+
+	m_hdr(&m, 12, 0x8183, 1, 0); /* NXDOMAIN */
+	m_question(&m, QNAME, 1, 1);
+	CHECK_EQ(parse_exact(m.b, m.n, 12, QNAME, out, 4), -ENOENT);
+	CHECK_EQ(parse_exact(m.b, m.n, 13, QNAME, out, 4), -EAGAIN);
+	CHECK_EQ(parse_exact(m.b, m.n, 12, "other.example.org", out, 4),
+		 -EAGAIN);
+	m_hdr(&m, 12, 0x8183, 0, 0); /* NXDOMAIN must echo the question */
+	CHECK_EQ(parse_exact(m.b, m.n, 12, QNAME, out, 4), -EAGAIN);
+
+	m_hdr(&m, 12, 0x8180, 1, 0); /* NODATA */
+	m_question(&m, QNAME, 1, 1);
+	CHECK_EQ(parse_exact(m.b, m.n, 12, QNAME, out, 4), -ENOENT);
+
+	for (unsigned rc = 1; rc < 16; rc++) {
+		if (rc == 3)
+			continue;
+		m_hdr(&m, 12, 0x8180 | rc, 1, 0);
+		m_question(&m, QNAME, 1, 1);
+		CHECK_EQ(parse_exact(m.b, m.n, 12, QNAME, out, 4), -EIO);
+	}
+	m_hdr(&m, 12, 0x8185, 0, 0); /* REFUSED without the question */
+	CHECK_EQ(parse_exact(m.b, m.n, 12, QNAME, out, 4), -EIO);
+	m_hdr(&m, 12, 0x8182, 1, 0);
+	m_question(&m, "other.example.org", 1, 1);
+	CHECK_EQ(parse_exact(m.b, m.n, 12, QNAME, out, 4), -EAGAIN);
+
+	/* TC, with or without a (partial) answer or question. */
+	m_hdr(&m, 14, 0x8380, 1, 1);
+	m_question(&m, QNAME, 1, 1);
+	CHECK_EQ(parse_exact(m.b, m.n, 14, QNAME, out, 4), -EMSGSIZE);
+	m_rr_a(&m, "", 12, "10.0.0.1");
+	CHECK_EQ(parse_exact(m.b, m.n, 14, QNAME, out, 4), -EMSGSIZE);
+	m_hdr(&m, 14, 0x8380, 0, 0);
+	CHECK_EQ(parse_exact(m.b, m.n, 14, QNAME, out, 4), -EMSGSIZE);
+}
+
+static void test_compression(void)
+{
+	struct in_addr out[4];
+	struct msg m;
+	size_t at;
+
+	/* Owner: "broker" + pointer to "example.org" inside the question. */
+	m_reply(&m, 20, 1);
+	m_rr_a(&m, "broker", 19, "10.0.0.20");
+	CHECK_EQ(parse_exact(m.b, m.n, 20, QNAME, out, 4), 1);
+	CHECK_EQ(out[0].s_addr, ip("10.0.0.20"));
+	/* A pointer to a pointer. */
+	m_reply(&m, 21, 2);
+	at = m.n;
+	m_rr_a(&m, "", 12, "10.0.0.21");
+	m_rr_a(&m, "", (int)at, "10.0.0.22");
+	CHECK_EQ(parse_exact(m.b, m.n, 21, QNAME, out, 4), 2);
+
+	/* A pointer to itself in an answer. */
+	m_reply(&m, 22, 1);
+	m_rr_a(&m, "", (int)m.n, "10.0.0.23");
+	CHECK_EQ(parse_exact(m.b, m.n, 22, QNAME, out, 4), -EBADMSG);
+	/* ... and in the question. */
+	m_hdr(&m, 22, 0x8180, 1, 0);
+	m_u16(&m, 0xc00c);
+	m_u16(&m, 1);
+	m_u16(&m, 1);
+	CHECK_EQ(parse_exact(m.b, m.n, 22, QNAME, out, 4), -EBADMSG);
+
+	/* Two pointers to each other (the second record's owner points to the
+	 * first record's, which points forward to the second). */
+	m_reply(&m, 23, 2);
+	at = m.n;
+	m_rr_a(&m, "", 0, "10.0.0.24");
+	m_set16(&m, at, 0xc000 | (unsigned)m.n);
+	m_rr_a(&m, "", (int)at, "10.0.0.25");
+	CHECK_EQ(parse_exact(m.b, m.n, 23, QNAME, out, 4), -EBADMSG);
+
+	/* A pointer forward to a well-formed name: RFC 1035 only points to
+	 * prior occurrences, and allowing only those rules out loops. */
+	m_reply(&m, 23, 2);
+	at = m.n;
+	m_rr_a(&m, "", 0, "10.0.0.24");
+	m_set16(&m, at, 0xc000 | (unsigned)m.n);
+	m_rr_a(&m, QNAME, -1, "10.0.0.25");
+	CHECK_EQ(parse_exact(m.b, m.n, 23, QNAME, out, 4), -EBADMSG);
+
+	/* A label followed by a pointer back to that label. */
+	m_reply(&m, 24, 1);
+	at = m.n;
+	m_rr_a(&m, "loop", (int)at, "10.0.0.26");
+	CHECK_EQ(parse_exact(m.b, m.n, 24, QNAME, out, 4), -EBADMSG);
+
+	/* A pointer beyond the end, and one cut in half. */
+	m_reply(&m, 25, 1);
+	m_rr_a(&m, "", 0x3fff, "10.0.0.27");
+	CHECK_EQ(parse_exact(m.b, m.n, 25, QNAME, out, 4), -EBADMSG);
+	m_reply(&m, 25, 1);
+	m_u8(&m, 0xc0);
+	CHECK_EQ(parse_exact(m.b, m.n, 25, QNAME, out, 4), -EBADMSG);
+
+	/* The reserved label types 01 and 10. */
+	m_reply(&m, 26, 1);
+	m_rr_a(&m, "", 12, "10.0.0.28");
+	m.b[m.n - 16] = 0x40;
+	CHECK_EQ(parse_exact(m.b, m.n, 26, QNAME, out, 4), -EBADMSG);
+	m.b[m.n - 16] = 0x80;
+	CHECK_EQ(parse_exact(m.b, m.n, 26, QNAME, out, 4), -EBADMSG);
+
+	/* A label length past the end. */
+	m_reply(&m, 27, 1);
+	m_u8(&m, 40);
+	m_u8(&m, 'a');
+	CHECK_EQ(parse_exact(m.b, m.n, 27, QNAME, out, 4), -EBADMSG);
+
+	/* Pointers that keep a name growing past 255 bytes: each owner is a
+	 * 63-byte label plus a pointer to the previous owner. */
+	m_reply(&m, 28, 5);
+	{
+		char label[64];
+		int prev = 12;
+
+		memset(label, 'z', 63);
+		label[63] = '\0';
+		for (int i = 0; i < 5; i++) {
+			at = m.n;
+			m_rr_a(&m, label, prev, "10.0.0.29");
+			prev = (int)at;
+		}
+	}
+	CHECK_EQ(parse_exact(m.b, m.n, 28, QNAME, out, 4), -EBADMSG);
+}
+
+static void test_bounds(void)
+{
+	struct in_addr out[4];
+	struct msg m;
+
+	/* rdlength beyond the end. */
+	m_reply(&m, 30, 1);
+	m_rr_a(&m, "", 12, "10.0.0.30");
+	m_set16(&m, m.n - 6, 5);
+	CHECK_EQ(parse_exact(m.b, m.n, 30, QNAME, out, 4), -EBADMSG);
+	m_set16(&m, m.n - 6, 0xffff);
+	CHECK_EQ(parse_exact(m.b, m.n, 30, QNAME, out, 4), -EBADMSG);
+	/* More answers announced than present. */
+	m_reply(&m, 31, 2);
+	m_rr_a(&m, "", 12, "10.0.0.31");
+	CHECK_EQ(parse_exact(m.b, m.n, 31, QNAME, out, 4), -EBADMSG);
+	m_set16(&m, 6, 0xffff);
+	CHECK_EQ(parse_exact(m.b, m.n, 31, QNAME, out, 4), -EBADMSG);
+	/* Short headers. */
+	CHECK_EQ(parse_exact(m.b, 0, 31, QNAME, out, 4), -EAGAIN);
+	CHECK_EQ(parse_exact(m.b, 1, 31, QNAME, out, 4), -EAGAIN);
+	CHECK_EQ(parse_exact(m.b, 2, 31, QNAME, out, 4), -EBADMSG);
+	CHECK_EQ(parse_exact(m.b, 11, 31, QNAME, out, 4), -EBADMSG);
+	CHECK_EQ(parse_exact(m.b, 11, 32, QNAME, out, 4), -EAGAIN);
+}
+
+/* Every prefix of a valid reply fails cleanly: EAGAIN until the id is
+ * there, then EBADMSG. */
+static void test_truncations(void)
+{
+	struct in_addr out[4];
+	unsigned fails = 0;
+	struct msg m;
+	size_t t;
+
+	m_reply(&m, 40, 4);
+	t = m_rr_cname(&m, "", 12, "a.cdn.net", -1);
+	m_rr_cname(&m, "", (int)t, "b", (int)t + 2);
+	m_rr_a(&m, "b", (int)t + 2, "10.4.0.1");
+	m_rr_a(&m, "b", (int)t + 2, "10.4.0.2");
+	CHECK_EQ(parse_exact(m.b, m.n, 40, QNAME, out, 4), 2);
+	for (size_t k = 0; k < m.n; k++) {
+		int r = parse_exact(m.b, k, 40, QNAME, out, 4);
+
+		SWEEP_CHECK(fails, r == (k < 2 ? -EAGAIN : -EBADMSG),
+			    "prefix %zu of %zu: %d", k, m.n, r);
+	}
+	CHECK_EQ(fails, 0);
+}
+
+/* Random replies, fully random or behind a valid header and question
+ * (so the answer walk sees them), and single-byte mutations of a valid
+ * reply: no crash, and results stay within the contract. */
+static void test_random(void)
+{
+	static const int allowed[] = { -EAGAIN, -EBADMSG, -ENOENT, -EIO,
+				       -EMSGSIZE };
+	const size_t nallowed = sizeof(allowed) / sizeof(allowed[0]);
+	struct in_addr out[4];
+	unsigned fails = 0;
+	struct msg base, m;
+	size_t t;
+
+	m_reply(&base, 0x5151, 3);
+	t = m_rr_cname(&base, "", 12, "a.cdn.net", -1);
+	m_rr_a(&base, "", (int)t, "10.5.0.1");
+	m_rr_a(&base, "", (int)t, "10.5.0.2");
+
+	for (int i = 0; i < 900; i++) {
+		size_t len = rnd() % 600, off = 0;
+		int r, ok;
+
+		if (i % 3 == 1) {
+			m_reply(&m, 0x5151, rnd() % 8);
+			off = m.n;
+		} else if (i % 3 == 2) {
+			m = base;
+			len = m.n;
+			for (int j = 0; j < 3; j++)
+				m.b[rnd() % m.n] = (uint8_t)rnd();
+			off = m.n;
+		}
+		if (len < off)
+			len = off;
+		for (size_t j = off; j < len; j++)
+			m.b[j] = (uint8_t)(rnd() % 4 ? rnd() : 0xc0);
+		if (i % 3 == 0 && len >= 2 && rnd() % 2)
+			m_set16(&m, 0, 0x5151);
+		r = parse_exact(m.b, len, 0x5151, QNAME, out, 4);
+		ok = r > 0 && r <= 4;
+		for (size_t j = 0; j < nallowed; j++)
+			ok |= r == allowed[j];
+		SWEEP_CHECK(fails, ok, "random reply %d: %d", i, r);
+	}
+	CHECK_EQ(fails, 0);
+}
+
+SUITE(dns_wire)
+{
+	test_build();
+	test_plain();
+	test_several();
+	test_cname();
+	test_mismatch();
+	test_rcode();
+	test_compression();
+	test_bounds();
+	test_truncations();
+	test_random();
+}
+
+/* ---- hosts and resolv.conf ---- */
+
+static void test_hosts_text(void)
+{
+	const char *hosts =
+		"# static table\n"
+		"127.0.0.1\tlocalhost\n"
+		"::1 localhost ip6-localhost " QNAME "\n"
+		"10.0.0.1   other.example.org   " QNAME "  bk # broker\n"
+		"  \t10.0.0.2\tBROKER.example.ORG\n"
+		"#10.0.0.3 " QNAME "\n"
+		"10.0.0.4 foo#" QNAME "\n"
+		"10.0.0.5 " QNAME "x " QNAME ".evil x" QNAME "\n"
+		"10.0.0.256 " QNAME "\n"
+		QNAME " 10.0.0.7\n"
+		"10.0.0.8\r\n"
+		"010.0.0.9 " QNAME "\n"
+		"10.0.0.10 " QNAME " " QNAME "\r\n"
+		"fe80::1%eth0 " QNAME "\n"
+		"\n"
+		"10.0.0.11 alias1 alias2\talias3";
+	struct in_addr out[8];
+
+	memset(out, 0, sizeof(out));
+	CHECK_EQ(hosts_exact(hosts, QNAME, out, 8), 3);
+	CHECK_EQ(out[0].s_addr, ip("10.0.0.1"));
+	CHECK_EQ(out[1].s_addr, ip("10.0.0.2"));
+	CHECK_EQ(out[2].s_addr, ip("10.0.0.10"));
+	CHECK_EQ(out[3].s_addr, 0);
+	memset(out, 0, sizeof(out));
+	CHECK_EQ(hosts_exact(hosts, QNAME, out, 2), 2);
+	CHECK_EQ(out[2].s_addr, 0);
+	CHECK_EQ(hosts_exact(hosts, QNAME, out, 0), 0);
+	CHECK_EQ(hosts_exact(hosts, "Broker.Example.Org", out, 8), 3);
+	CHECK_EQ(hosts_exact(hosts, "localhost", out, 8), 1);
+	CHECK_EQ(out[0].s_addr, ip("127.0.0.1"));
+	CHECK_EQ(hosts_exact(hosts, "ip6-localhost", out, 8), 0);
+	CHECK_EQ(hosts_exact(hosts, "bk", out, 8), 1);
+	CHECK_EQ(hosts_exact(hosts, "broker", out, 8), 0);
+	CHECK_EQ(hosts_exact(hosts, "foo", out, 8), 1);
+	CHECK_EQ(out[0].s_addr, ip("10.0.0.4"));
+	CHECK_EQ(hosts_exact(hosts, "10.0.0.7", out, 8), 0);
+	CHECK_EQ(hosts_exact(hosts, "alias3", out, 8), 1);
+	CHECK_EQ(out[0].s_addr, ip("10.0.0.11"));
+	CHECK_EQ(hosts_exact(hosts, "alias2", out, 8), 1);
+	CHECK_EQ(hosts_exact(hosts, "alias", out, 8), 0);
+	CHECK_EQ(hosts_exact(hosts, "", out, 8), 0);
+	CHECK_EQ(hosts_exact("", QNAME, out, 8), 0);
+	CHECK_EQ(hosts_exact("10.0.0.1", "10.0.0.1", out, 8), 0);
+	CHECK_EQ(hosts_exact("10.0.0.1 a", "a", out, 8), 1);
+
+	/* The length bounds the text, whatever follows. */
+	CHECK_EQ(dns_hosts_lookup("10.0.0.1 abc", 11, "abc", out, 8), 0);
+	CHECK_EQ(dns_hosts_lookup("10.0.0.1 abc", 11, "ab", out, 8), 1);
+	CHECK_EQ(dns_hosts_lookup("10.0.0.1 abc", 12, "abc", out, 8), 1);
+}
+
+/* Fills a 10 MB single line and times the lookup. */
+static void test_hosts_long(void)
+{
+	const size_t big = 10u << 20;
+	char *t = xmalloc(big + 256);
+	struct in_addr out[2];
+	double t0;
+	size_t n;
+	int r;
+
+	/* Valid entry with millions of aliases, the name last, no newline. */
+	n = (size_t)sprintf(t, "10.1.2.3");
+	while (n < big) {
+		t[n] = (n & 64) ? '\t' : ' ';
+		t[n + 1] = 'x';
+		n += 2;
+	}
+	n += (size_t)sprintf(t + n, " " QNAME);
+	t0 = now_s();
+	r = dns_hosts_lookup(t, n, QNAME, out, 2);
+	CHECK(now_s() - t0 < 1.0);
+	CHECK_EQ(r, 1);
+	CHECK_EQ(out[0].s_addr, ip("10.1.2.3"));
+	CHECK_EQ(dns_hosts_lookup(t, n, "broker.example", out, 2), 0);
+	CHECK_EQ(dns_hosts_lookup(t, n, "x", out, 2), 1);
+
+	/* One huge alias that merely ends in the name. */
+	n = (size_t)sprintf(t, "10.1.2.4 ");
+	memset(t + n, 'y', big);
+	n += big;
+	n += (size_t)sprintf(t + n, QNAME);
+	t0 = now_s();
+	r = dns_hosts_lookup(t, n, QNAME, out, 2);
+	CHECK(now_s() - t0 < 1.0);
+	CHECK_EQ(r, 0);
+
+	/* A huge address field that starts like an address. */
+	n = (size_t)sprintf(t, "10.1.2.5");
+	memset(t + n, '5', big);
+	n += big;
+	n += (size_t)sprintf(t + n, " " QNAME);
+	CHECK_EQ(dns_hosts_lookup(t, n, QNAME, out, 2), 0);
+
+	/* A huge comment line, then the entry. */
+	t[0] = '#';
+	memset(t + 1, 'z', big);
+	n = big + 1;
+	n += (size_t)sprintf(t + n, "\n10.1.2.6 " QNAME);
+	t0 = now_s();
+	r = dns_hosts_lookup(t, n, QNAME, out, 2);
+	CHECK(now_s() - t0 < 1.0);
+	CHECK_EQ(r, 1);
+	CHECK_EQ(out[0].s_addr, ip("10.1.2.6"));
+
+	/* Many short lines. */
+	n = 0;
+	while (n < big)
+		n += (size_t)sprintf(t + n, "10.9.9.9 h%zu\n", n);
+	n += (size_t)sprintf(t + n, "10.1.2.7 " QNAME);
+	t0 = now_s();
+	r = dns_hosts_lookup(t, n, QNAME, out, 2);
+	CHECK(now_s() - t0 < 1.0);
+	CHECK_EQ(r, 1);
+	free(t);
+}
+
+static void test_resolv(void)
+{
+	const char *conf =
+		"# generated\n"
+		"search example.org\n"
+		"nameserver 192.0.2.53\n"
+		"#nameserver 192.0.2.1\n"
+		";nameserver 192.0.2.2\n"
+		"nameserver ::1\n"
+		"nameserver fe80::1%eth0\n"
+		"nameservers 192.0.2.3\n"
+		"Nameserver 192.0.2.4\n"
+		"nameserver\n"
+		"nameserver 192.0.2.256\n"
+		"options ndots:2 timeout:1\n"
+		"nameserver\t192.0.2.54 # primary\r\n"
+		"  nameserver 192.0.2.55;x\n"
+		"domain nameserver 192.0.2.5\n"
+		"nameserver 192.0.2.56";
+	struct in_addr out[8];
+
+	memset(out, 0, sizeof(out));
+	CHECK_EQ(resolv_exact(conf, out, 8), 4);
+	CHECK_EQ(out[0].s_addr, ip("192.0.2.53"));
+	CHECK_EQ(out[1].s_addr, ip("192.0.2.54"));
+	CHECK_EQ(out[2].s_addr, ip("192.0.2.55"));
+	CHECK_EQ(out[3].s_addr, ip("192.0.2.56"));
+	memset(out, 0, sizeof(out));
+	CHECK_EQ(resolv_exact(conf, out, DNS_MAX_SERVERS), 3);
+	CHECK_EQ(out[3].s_addr, 0);
+	CHECK_EQ(resolv_exact(conf, out, 0), 0);
+	CHECK_EQ(resolv_exact("", out, 3), 0);
+	CHECK_EQ(resolv_exact("search x\noptions edns0\n", out, 3), 0);
+	CHECK_EQ(dns_resolv_parse("nameserver 10.0.0.12", 19, out, 3), 1);
+	CHECK_EQ(out[0].s_addr, ip("10.0.0.1"));
+}
+
+/* Writes text to a new temporary file; returns its malloc'd path. */
+static char *temp_file(const char *text, size_t len)
+{
+	char *path = xmalloc(64);
+	int fd;
+
+	strcpy(path, "/tmp/l2tpd-test-dns-XXXXXX");
+	fd = mkstemp(path);
+	if (fd < 0 || write(fd, text, len) != (ssize_t)len) {
+		perror("temp file");
+		exit(2);
+	}
+	close(fd);
+	return path;
+}
+
+static void test_read_file(void)
+{
+	const char text[] = "10.0.0.1 a\n10.0.0.2 b";
+	char *path = temp_file(text, sizeof(text) - 1), *t = NULL;
+	size_t len = 0;
+	char *empty;
+
+	CHECK_EQ(dns_read_file(path, 1 << 20, &t, &len), 0);
+	CHECK_MEM(t, len, text, sizeof(text) - 1);
+	CHECK(t && t[len] == '\0');
+	free(t);
+	t = NULL;
+	CHECK_EQ(dns_read_file(path, sizeof(text) - 1, &t, &len), 0);
+	CHECK_EQ(len, sizeof(text) - 1);
+	free(t);
+	t = NULL;
+	CHECK_EQ(dns_read_file(path, sizeof(text) - 2, &t, &len), -EFBIG);
+	CHECK(t == NULL);
+	CHECK_EQ(dns_read_file(path, 0, &t, &len), -EFBIG);
+	CHECK_EQ(dns_read_file("/nonexistent/l2tpd-hosts", 100, &t, &len),
+		 -ENOENT);
+	CHECK_EQ(dns_read_file("/dev/zero", 100000, &t, &len), -EFBIG);
+	unlink(path);
+	free(path);
+
+	empty = temp_file("", 0);
+	CHECK_EQ(dns_read_file(empty, 100, &t, &len), 0);
+	CHECK_EQ(len, 0);
+	CHECK(t && t[0] == '\0');
+	free(t);
+	unlink(empty);
+	free(empty);
+
+	/* Files of unknown size (a pipe) grow the buffer as they go. */
+	{
+		size_t big = 100000;
+		char *b = xmalloc(big), fdpath[64];
+		int p[2];
+		pid_t pid;
+
+		for (size_t i = 0; i < big; i++)
+			b[i] = (char)('a' + i % 26);
+		path = temp_file(b, big);
+		t = NULL;
+		CHECK_EQ(dns_read_file(path, big, &t, &len), 0);
+		CHECK_MEM(t, len, b, big);
+		free(t);
+		CHECK_EQ(dns_read_file(path, big / 2, &t, &len), -EFBIG);
+		unlink(path);
+		free(path);
+
+		if (pipe(p)) {
+			perror("pipe");
+			exit(2);
+		}
+		pid = fork();
+		if (!pid) {
+			close(p[0]);
+			_exit(write(p[1], b, big) == (ssize_t)big ? 0 : 1);
+		}
+		close(p[1]);
+		snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", p[0]);
+		t = NULL;
+		CHECK_EQ(dns_read_file(fdpath, big, &t, &len), 0);
+		CHECK_MEM(t, len, b, big);
+		CHECK(t && t[len] == '\0');
+		free(t);
+		close(p[0]);
+		waitpid(pid, NULL, 0);
+		free(b);
+	}
+}
+
+static void test_resolve_local(void)
+{
+	const char hosts[] = "10.0.0.1 " QNAME " bk\n"
+			     "10.0.0.2 " QNAME "\n"
+			     "10.0.0.3 bad..name\n";
+	char *path = temp_file(hosts, sizeof(hosts) - 1);
+	struct in_addr out[4];
+	char longname[300];
+
+	memset(out, 0, sizeof(out));
+	CHECK_EQ(dns_resolve_local("192.0.2.7", out, 4), 1);
+	CHECK_EQ(out[0].s_addr, ip("192.0.2.7"));
+
+	setenv("L2TPD_HOSTS", path, 1);
+	memset(out, 0, sizeof(out));
+	CHECK_EQ(dns_resolve_local(QNAME, out, 4), 2);
+	CHECK_EQ(out[0].s_addr, ip("10.0.0.1"));
+	CHECK_EQ(out[1].s_addr, ip("10.0.0.2"));
+	CHECK_EQ(dns_resolve_local(QNAME, out, 1), 1);
+	CHECK_EQ(dns_resolve_local("BK", out, 4), 1);
+	CHECK_EQ(dns_resolve_local("bad..name", out, 4), 1);
+	CHECK_EQ(dns_resolve_local("elsewhere.example.org", out, 4), 0);
+	CHECK_EQ(dns_resolve_local("1.2.3", out, 4), 0);
+	CHECK_EQ(dns_resolve_local("other..name", out, 4), -EINVAL);
+	CHECK_EQ(dns_resolve_local("", out, 4), -EINVAL);
+	memset(longname, 'a', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	CHECK_EQ(dns_resolve_local(longname, out, 4), -EINVAL);
+	CHECK_EQ(dns_resolve_local(QNAME, out, 0), -EINVAL);
+
+	setenv("L2TPD_HOSTS", "/nonexistent/l2tpd-hosts", 1);
+	CHECK_EQ(dns_resolve_local(QNAME, out, 4), 0);
+	CHECK_EQ(dns_resolve_local("10.0.0.9", out, 4), 1);
+	unsetenv("L2TPD_HOSTS");
+	unlink(path);
+	free(path);
+}
+
+SUITE(dns_hosts)
+{
+	test_hosts_text();
+	test_hosts_long();
+	test_resolv();
+	test_read_file();
+	test_resolve_local();
+}
+
+/* ---- the stub resolver against a fake nameserver ---- */
+
+static int udp_socket(struct sockaddr_in *sa)
+{
+	socklen_t sl = sizeof(*sa);
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	memset(sa, 0, sizeof(*sa));
+	sa->sin_family = AF_INET;
+	sa->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || bind(fd, (struct sockaddr *)sa, sizeof(*sa)) ||
+	    getsockname(fd, (struct sockaddr *)sa, &sl)) {
+		perror("udp socket");
+		exit(2);
+	}
+	return fd;
+}
+
+static short wait_fd(int fd, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, ms) == 1 ? p.revents : 0;
+}
+
+/* The fake server's next query, with where it came from; length or -1. */
+static ssize_t server_recv(int fd, uint8_t *buf, size_t cap,
+			   struct sockaddr_in *from)
+{
+	socklen_t fl = sizeof(*from);
+
+	if (!(wait_fd(fd, 2000) & POLLIN))
+		return -1;
+	return recvfrom(fd, buf, cap, 0, (struct sockaddr *)from, &fl);
+}
+
+/* Answers query q/qn with rcode and the given addresses (owner compressed
+ * to the question), from id (the query's own if < 0). */
+static void server_reply(int fd, const struct sockaddr_in *to,
+			 const uint8_t *q, ssize_t qn, int id, unsigned rcode,
+			 const char *const *addrs, unsigned naddrs)
+{
+	struct msg m;
+
+	if (qn < 12)
+		return; /* the caller's checks report the missing query */
+	m_hdr(&m, id < 0 ? (unsigned)(q[0] << 8 | q[1]) : (unsigned)id,
+	      0x8180 | rcode, 1, naddrs);
+	for (ssize_t i = 12; i < qn; i++)
+		m_u8(&m, q[i]);
+	for (unsigned i = 0; i < naddrs; i++)
+		m_rr_a(&m, "", 12, addrs[i]);
+	if (sendto(fd, m.b, m.n, 0, (const struct sockaddr *)to,
+		   sizeof(*to)) != (ssize_t)m.n) {
+		perror("sendto");
+		exit(2);
+	}
+}
+
+static char *write_resolv(const char *text)
+{
+	char *path = temp_file(text, strlen(text));
+
+	setenv("L2TPD_RESOLV_CONF", path, 1);
+	return path;
+}
+
+static void test_roundtrip(void)
+{
+	static const char *const addrs[] = { "10.20.0.1", "10.20.0.2" };
+	char *conf = write_resolv("nameserver 127.0.0.1\n");
+	struct sockaddr_in sa, from, peer;
+	socklen_t pl = sizeof(peer);
+	struct in_addr out[4];
+	struct dns_query q;
+	uint8_t buf[600], want[300];
+	ssize_t n, wn;
+	int srv = udp_socket(&sa), other, fl;
+
+	dns_port = ntohs(sa.sin_port);
+	dns_query_init(&q);
+	CHECK_EQ(q.fd, -1);
+	CHECK_EQ(dns_query_start(&q, QNAME ".", 1000), 0);
+	CHECK(q.fd >= 0);
+	CHECK_EQ(q.deadline, 1000 + DNS_ATTEMPT_MS);
+	CHECK_EQ(q.nservers, 1);
+	CHECK(!strcmp(q.name, QNAME));
+	fl = fcntl(q.fd, F_GETFL);
+	CHECK(fl >= 0 && (fl & O_NONBLOCK));
+	CHECK(fcntl(q.fd, F_GETFD) & FD_CLOEXEC);
+	CHECK(!getpeername(q.fd, (struct sockaddr *)&peer, &pl) &&
+	      peer.sin_port == sa.sin_port &&
+	      peer.sin_addr.s_addr == htonl(INADDR_LOOPBACK));
+	CHECK_EQ(dns_query_read(&q, out, 4, 1001), 0); /* nothing yet */
+
+	n = server_recv(srv, buf, sizeof(buf), &from);
+	wn = dns_build_query(want, sizeof(want), q.id, QNAME);
+	CHECK_MEM(buf, n > 0 ? (size_t)n : 0, want, wn > 0 ? (size_t)wn : 0);
+
+	/* Another sender's answer never reaches the connected socket. */
+	other = udp_socket(&sa);
+	server_reply(other, &from, buf, n, -1, 0, addrs, 1);
+	close(other);
+	CHECK_EQ(wait_fd(q.fd, 100), 0);
+	CHECK_EQ(dns_query_read(&q, out, 4, 1002), 0);
+
+	/* A wrong id is skipped; the right answer behind it counts. */
+	server_reply(srv, &from, buf, n, q.id ^ 1, 0, addrs, 1);
+	server_reply(srv, &from, buf, n, -1, 0, addrs, 2);
+	CHECK(wait_fd(q.fd, 2000) & POLLIN);
+	usleep(20000); /* let both datagrams arrive */
+	memset(out, 0, sizeof(out));
+	CHECK_EQ(dns_query_read(&q, out, 4, 1003), 2);
+	CHECK_EQ(out[0].s_addr, ip("10.20.0.1"));
+	CHECK_EQ(out[1].s_addr, ip("10.20.0.2"));
+	CHECK_EQ(q.fd, -1);
+	CHECK_EQ(dns_query_read(&q, out, 4, 1004), -EBADF);
+	CHECK_EQ(dns_query_timeout(&q, 1004), -EBADF);
+
+	/* NXDOMAIN ends the query at once. */
+	CHECK_EQ(dns_query_start(&q, QNAME, 2000), 0);
+	n = server_recv(srv, buf, sizeof(buf), &from);
+	CHECK(n > 12);
+	server_reply(srv, &from, buf, n, -1, 3, NULL, 0);
+	CHECK(wait_fd(q.fd, 2000) & POLLIN);
+	CHECK_EQ(dns_query_read(&q, out, 4, 2001), -ENOENT);
+	CHECK_EQ(q.fd, -1);
+
+	/* SERVFAIL moves on at once (the one server, second round), and the
+	 * last attempt's error is returned. */
+	CHECK_EQ(dns_query_start(&q, QNAME, 3000), 0);
+	n = server_recv(srv, buf, sizeof(buf), &from);
+	CHECK(n > 12);
+	server_reply(srv, &from, buf, n, -1, 2, NULL, 0);
+	CHECK(wait_fd(q.fd, 2000) & POLLIN);
+	CHECK_EQ(dns_query_read(&q, out, 4, 3001), 0);
+	CHECK(q.fd >= 0);
+	CHECK_EQ(q.attempt, 1);
+	CHECK_EQ(q.deadline, 3001 + DNS_ATTEMPT_MS);
+	n = server_recv(srv, buf, sizeof(buf), &from);
+	CHECK(n > 12 && (buf[0] << 8 | buf[1]) == q.id);
+	server_reply(srv, &from, buf, n, -1, 5, NULL, 0);
+	CHECK(wait_fd(q.fd, 2000) & POLLIN);
+	CHECK_EQ(dns_query_read(&q, out, 4, 3002), -EIO);
+	CHECK_EQ(q.fd, -1);
+
+	/* Truncated, then a good answer from the retry. */
+	CHECK_EQ(dns_query_start(&q, QNAME, 4000), 0);
+	n = server_recv(srv, buf, sizeof(buf), &from);
+	CHECK(n > 12);
+	{
+		struct msg m;
+
+		m_hdr(&m, q.id, 0x8380, 1, 0);
+		m_question(&m, QNAME, 1, 1);
+		sendto(srv, m.b, m.n, 0, (struct sockaddr *)&from,
+		       sizeof(from));
+	}
+	CHECK(wait_fd(q.fd, 2000) & POLLIN);
+	CHECK_EQ(dns_query_read(&q, out, 4, 4001), 0);
+	n = server_recv(srv, buf, sizeof(buf), &from);
+	CHECK(n > 12);
+	server_reply(srv, &from, buf, n, -1, 0, addrs + 1, 1);
+	CHECK(wait_fd(q.fd, 2000) & POLLIN);
+	CHECK_EQ(dns_query_read(&q, out, 4, 4002), 1);
+	CHECK_EQ(out[0].s_addr, ip("10.20.0.2"));
+
+	/* Restarting a running query replaces it; cancel leaves it idle. */
+	CHECK_EQ(dns_query_start(&q, QNAME, 5000), 0);
+	CHECK_EQ(dns_query_start(&q, "other.example.org", 5000), 0);
+	CHECK(!strcmp(q.name, "other.example.org"));
+	dns_query_cancel(&q);
+	CHECK_EQ(q.fd, -1);
+	dns_query_cancel(&q);
+	CHECK_EQ(q.fd, -1);
+
+	close(srv);
+	unsetenv("L2TPD_RESOLV_CONF");
+	unlink(conf);
+	free(conf);
+}
+
+/* Nobody listens: the kernel's port-unreachable counts as a failed
+ * attempt. */
+static void test_refused(void)
+{
+	char *conf = write_resolv("nameserver 127.0.0.1\n");
+	struct in_addr out[2];
+	struct sockaddr_in sa;
+	struct dns_query q;
+	int fd = udp_socket(&sa);
+
+	close(fd);
+	dns_port = ntohs(sa.sin_port);
+	dns_query_init(&q);
+	CHECK_EQ(dns_query_start(&q, QNAME, 0), 0);
+	CHECK(wait_fd(q.fd, 2000) != 0);
+	CHECK_EQ(dns_query_read(&q, out, 2, 10), 0);
+	CHECK_EQ(q.attempt, 1);
+	CHECK(q.fd >= 0);
+	CHECK(wait_fd(q.fd, 2000) != 0);
+	CHECK_EQ(dns_query_read(&q, out, 2, 20), -ECONNREFUSED);
+	CHECK_EQ(q.fd, -1);
+	unsetenv("L2TPD_RESOLV_CONF");
+	unlink(conf);
+	free(conf);
+}
+
+static void test_timeout(void)
+{
+	char *conf = write_resolv("nameserver 127.0.0.1\n"
+				  "nameserver 127.0.0.2\n"
+				  "nameserver 127.0.0.3\n"
+				  "nameserver 127.0.0.4\n");
+	struct in_addr out[2];
+	struct dns_query q;
+	int64_t now = 50000;
+	unsigned ids = 0;
+	uint16_t first;
+
+	dns_port = 9; /* discard: nothing answers and we never read */
+	dns_query_init(&q);
+	CHECK_EQ(dns_query_start(&q, QNAME, now), 0);
+	CHECK_EQ(q.nservers, DNS_MAX_SERVERS);
+	first = q.id;
+	for (unsigned i = 0; i < DNS_ROUNDS * DNS_MAX_SERVERS; i++) {
+		struct sockaddr_in peer;
+		socklen_t pl = sizeof(peer);
+		char want[16];
+
+		snprintf(want, sizeof(want), "127.0.0.%u",
+			 1 + i % DNS_MAX_SERVERS);
+		CHECK_EQ(q.attempt, i);
+		CHECK(q.fd >= 0);
+		CHECK_EQ(q.deadline, now + DNS_ATTEMPT_MS);
+		CHECK(!getpeername(q.fd, (struct sockaddr *)&peer, &pl) &&
+		      peer.sin_addr.s_addr == ip(want) &&
+		      ntohs(peer.sin_port) == 9);
+		ids += q.id != first;
+		now += DNS_ATTEMPT_MS;
+		if (i + 1 < DNS_ROUNDS * DNS_MAX_SERVERS)
+			CHECK_EQ(dns_query_timeout(&q, now), 0);
+	}
+	CHECK(ids > 0); /* fresh ids per attempt */
+	CHECK_EQ(dns_query_timeout(&q, now), -ETIMEDOUT);
+	CHECK_EQ(q.fd, -1);
+	CHECK_EQ(dns_query_timeout(&q, now), -EBADF);
+
+	/* One server: DNS_ROUNDS attempts. */
+	unlink(conf);
+	free(conf);
+	conf = write_resolv("nameserver 127.0.0.1\n");
+	CHECK_EQ(dns_query_start(&q, QNAME, 0), 0);
+	for (unsigned i = 1; i < DNS_ROUNDS; i++)
+		CHECK_EQ(dns_query_timeout(&q, i * DNS_ATTEMPT_MS), 0);
+	CHECK_EQ(dns_query_timeout(&q, 99999), -ETIMEDOUT);
+	CHECK_EQ(q.fd, -1);
+
+	/* No nameserver, no file, or a name DNS cannot carry. */
+	unlink(conf);
+	free(conf);
+	conf = write_resolv("# empty\nnameserver ::1\n");
+	CHECK_EQ(dns_query_start(&q, QNAME, 0), -ENOENT);
+	CHECK_EQ(q.fd, -1);
+	setenv("L2TPD_RESOLV_CONF", "/nonexistent/l2tpd-resolv.conf", 1);
+	CHECK_EQ(dns_query_start(&q, QNAME, 0), -ENOENT);
+	unlink(conf);
+	free(conf);
+	conf = write_resolv("nameserver 127.0.0.1\n");
+	CHECK_EQ(dns_query_start(&q, "a..b", 0), -EINVAL);
+	CHECK_EQ(dns_query_start(&q, "", 0), -EINVAL);
+	CHECK_EQ(q.fd, -1);
+	CHECK_EQ(dns_query_read(&q, out, 2, 0), -EBADF);
+
+	unsetenv("L2TPD_RESOLV_CONF");
+	unlink(conf);
+	free(conf);
+	dns_port = 53;
+}
+
+SUITE(dns_query)
+{
+	uint16_t saved = dns_port;
+
+	test_roundtrip();
+	test_refused();
+	test_timeout();
+	dns_port = saved;
+}
