@@ -30,8 +30,9 @@ ifeq ($(SAN),1)
   STATIC :=
   B := build/san
 else
-  OPT := -Os
-  STATIC := -static
+  # no unwind tables and section GC: about 8 KiB less in the static binary
+  OPT := -Os -fno-asynchronous-unwind-tables -ffunction-sections -fdata-sections
+  STATIC := -static -Wl,--gc-sections
   B := build/rel
 endif
 CFLAGS ?= $(OPT)

@@ -47,8 +47,8 @@ struct app {
 	struct options opt;
 	struct client_config cfg;
 	struct client client;
-	struct broker brokers[CLIENT_MAX_BROKERS];
-	struct broker_io bio[CLIENT_MAX_BROKERS];
+	struct broker *brokers; /* opt.nbrokers of each */
+	struct broker_io *bio;
 	struct l2tp_nl *nl;
 	int nl_error;
 	int64_t nl_retry_at;
@@ -665,6 +665,12 @@ static int setup(struct app *a)
 	a->ioctl_fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (a->ioctl_fd < 0) {
 		log_err("socket: %s", strerror(errno));
+		return -1;
+	}
+	a->brokers = calloc(a->opt.nbrokers, sizeof(*a->brokers));
+	a->bio = calloc(a->opt.nbrokers, sizeof(*a->bio));
+	if (!a->brokers || !a->bio) {
+		log_err("out of memory");
 		return -1;
 	}
 	for (unsigned i = 0; i < a->opt.nbrokers; i++) {
