@@ -13,7 +13,7 @@ wait_for 20 client_iface_up
 echo "== l2tp0 up after $(( $(now_ms) - t0 )) ms"
 configure_broker_end
 wait_for 15 ping_c2b
-wait_for 10 test "$(client_mtu)" = 1446 || true
+wait_for 10 mtu_is 1446 || true
 echo "== l2tpd log so far:"
 sed 's/^/   /' "$T/client.log"
 echo "== ping across the tunnel ($CTUN -> $BTUN), MTU $(client_mtu)"

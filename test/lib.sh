@@ -113,8 +113,8 @@ make_hook() {
 	HOOK_LOG=$T/hook.log
 	cat >"$HOOK" <<HOOK
 #!/bin/sh
-${HOOK_PRELUDE:-}
 echo "\$* mtu_env=\$L2TPD_MTU broker=\$L2TPD_BROKER sockets=\$(ls -l /proc/\$\$/fd | grep -c socket)" >>$HOOK_LOG
+${HOOK_EXTRA:-}
 case "\$1" in
 session.up)
 	ip link set "\$2" up
@@ -129,26 +129,39 @@ HOOK
 start_broker() {
 	local name=$1
 	shift
-	inb "$BROKER" "$@" >"$T/$name.log" 2>&1 &
+	# not through inb: $! must be the broker itself, for kill
+	ip netns exec "$NSB" "$BROKER" "$@" >"$T/$name.log" 2>&1 &
 	PIDS+=($!)
 	eval "${name}_PID=$!"
 	wait_for 5 grep -q 'listening' "$T/$name.log"
 }
 
 start_client() {
-	inc "$L2TPD" -f "$@" >"$T/client.log" 2>&1 &
+	ip netns exec "$NSC" "$L2TPD" -f "$@" >>"$T/client.log" 2>&1 &
 	PIDS+=($!)
 	CLIENT_PID=$!
 }
 
-# The broker names its side l2tp<tid>-<sid>; give it the tunnel address.
+# The broker names its side l2tp<tid>-<sid>: the newest tunnel's, from
+# the log of the broker started last.
 broker_iface() {
-	inb ip -o link show | sed -n 's/^[0-9]*: \(l2tp[0-9]*-[0-9]*\)[:@].*/\1/p' | head -n 1
+	local log
+	log=$(ls -t "$T"/*.log | xargs grep -l 'broker: listening' | head -n 1)
+	sed -n 's/.*tunnel up .*ifname=\([^ ]*\).*/\1/p' "$log" | tail -n 1
 }
+
+# count_at_least N PATTERN FILE: evaluated afresh on every call, so it can
+# be polled with wait_for.
+count_at_least() { [ "$(grep -c -- "$2" "$3" 2>/dev/null)" -ge "$1" ]; }
+count_is() { [ "$(grep -c -- "$2" "$3" 2>/dev/null)" -eq "$1" ]; }
+mtu_is() { [ "$(client_mtu)" = "$1" ]; }
+broker_mtu_is() { [ "$(broker_mtu)" = "$1" ]; }
+
+has_broker_iface() { local i; i=$(broker_iface); [ -n "$i" ] && inb ip link show "$i" >/dev/null 2>&1; }
 
 configure_broker_end() {
 	local ifc
-	wait_for 10 test -n "$(broker_iface)" || return 1
+	wait_for 10 has_broker_iface || return 1
 	ifc=$(broker_iface)
 	inb ip link set "$ifc" up
 	inb ip addr add $BTUN/24 dev "$ifc" 2>/dev/null || true

@@ -10,7 +10,7 @@ check "tunnel up and pinging" bring_up
 log "tunnel usable after $(( $(now_ms) - t0 )) ms"
 check "ping client -> broker" ping_c2b
 check "ping broker -> client" ping_b2c
-check "client MTU is 1446" wait_for 10 test "$(client_mtu)" = 1446
+check "client MTU is 1446" wait_for 10 mtu_is 1446
 check "broker MTU is 1446" test "$(broker_mtu)" = 1446
 mtu=$(client_mtu)
 check "DF ping of $mtu bytes passes" ping_c2b -M do -s $((mtu - 28))

@@ -8,8 +8,8 @@ inb ip link set $VB mtu 1400
 inc ip link set $VC mtu 1400
 start_broker broker -l $BADDR:$PORT
 check "tunnel up" bring_up
-check "client MTU is 1346" wait_for 15 test "$(client_mtu)" = 1346
-check "broker MTU is 1346" wait_for 15 test "$(broker_mtu)" = 1346
+check "client MTU is 1346" wait_for 15 mtu_is 1346
+check "broker MTU is 1346" wait_for 15 broker_mtu_is 1346
 check "DF ping of 1346 bytes passes" ping_c2b -M do -s $((1346 - 28))
 log "path 1400: client $(client_mtu), broker $(broker_mtu)"
 kill -TERM "$CLIENT_PID"; wait "$CLIENT_PID" || true
@@ -19,6 +19,6 @@ inb ip link set $VB mtu 1500
 inc ip link set $VC mtu 1500
 start_broker fixed -l $BADDR:$PORT -m 1360
 check "tunnel up with a fixed-MTU broker" bring_up
-check "client MTU follows the broker's 1360" wait_for 15 test "$(client_mtu)" = 1360
+check "client MTU follows the broker's 1360" wait_for 15 mtu_is 1360
 log "fixed 1360: client $(client_mtu)"
 finish

@@ -19,10 +19,10 @@ stop_client
 start_broker refuser -l $BADDR:$PORT -E
 t0=$(now_ms)
 start_client -u u-$ID -i l2tp0 -b $BADDR:$PORT -b $BADDR:8943 -s "$HOOK"
-check "refusing first broker: tunnel via the second" wait_for 20 test "$(grep -c 'tunnel up' "$T/good.log")" = 2
+check "refusing first broker: tunnel via the second" wait_for 20 count_is 2 'tunnel up' "$T/good.log"
 log "refusing first broker: tunnel after $(( $(now_ms) - t0 )) ms"
 kill -HUP "$CLIENT_PID"   # reselect: the refuser must stay avoided
-check "reselected tunnel via the second again" wait_for 20 test "$(grep -c 'tunnel up' "$T/good.log")" = 3
+check "reselected tunnel via the second again" wait_for 20 count_is 3 'tunnel up' "$T/good.log"
 check "the refusing broker was asked only once" test "$(grep -c 'refused' "$T/refuser.log")" = 1
 stop_client
 kill -TERM "$refuser_PID" "$good_PID"; wait "$refuser_PID" "$good_PID" || true
@@ -37,7 +37,7 @@ kill -TERM "$busy_PID"; wait "$busy_PID" || true
 
 for i in 1 2 3; do
 	start_client -r -u u-$ID -i l2tp0 -b 10.77.0.9:$PORT -b $BADDR:8943 -s "$HOOK"
-	check "-r run $i: tunnel via the only ready broker" wait_for 20 test "$(grep -c 'tunnel up' "$T/idle.log")" = $((i + 1))
+	check "-r run $i: tunnel via the only ready broker" wait_for 20 count_is $((i + 1)) 'tunnel up' "$T/idle.log"
 	stop_client
 done
 finish

@@ -18,7 +18,7 @@ ip netns exec "$NSD" dnsmasq --no-daemon --no-resolv --no-hosts --bind-interface
 	--listen-address=10.78.0.1 --pid-file= --user=root \
 	--host-record=broker.l2tpd.test,$BADDR --log-queries >"$T/dnsmasq.log" 2>&1 &
 PIDS+=($!)
-wait_for 5 ip netns exec "$NSD" ss -lun | grep -q 10.78.0.1:53
+wait_for 5 sh -c "ip netns exec $NSD ss -lun | grep -q 10.78.0.1:53"
 echo "nameserver 10.78.0.1" >"$T/resolv.conf"
 echo "# no entry for the broker here" >"$T/hosts"
 
@@ -34,5 +34,5 @@ printf '127.0.0.1 localhost\n%s\tbroker.hosts.test other-alias\n' $BADDR >"$T/ho
 echo "nameserver 10.78.0.99" >"$T/resolv.conf"
 L2TPD_RESOLV_CONF=$T/resolv.conf L2TPD_HOSTS=$T/hosts \
 	start_client -u u-$ID -i l2tp0 -b broker.hosts.test:$PORT -s "$HOOK"
-check "tunnel up via the hosts file" wait_for 20 test "$(grep -c 'tunnel up' "$T/broker.log")" = 2
+check "tunnel up via the hosts file" wait_for 20 count_is 2 'tunnel up' "$T/broker.log"
 finish

@@ -5,7 +5,7 @@
 need_l2tp
 setup_net
 start_broker broker -v -l $BADDR:$PORT
-HOOK_PRELUDE='[ "$1" = session.mtu-changed ] && { echo "$*" >>'$T'/slow.log; sleep 60; }'
+HOOK_EXTRA='[ "$1" = session.mtu-changed ] && { echo "$*" >>'$T'/slow.log; sleep 60; }'
 check "tunnel up" bring_up
 check "session.up l2tp0" grep -q '^session.up l2tp0 ' "$HOOK_LOG"
 check "session.mtu-changed l2tp0 1446 with L2TPD_MTU" wait_for 10 grep -q '^session.mtu-changed l2tp0 1446 mtu_env=1446' "$HOOK_LOG"

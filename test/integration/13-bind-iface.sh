@@ -14,7 +14,7 @@ ticks1=$(awk '{print $14 + $15}' /proc/$CLIENT_PID/stat)
 lines1=$(wc -l <"$T/client.log")
 t0=$(now_ms)
 inc ip link set $VC up
-check "tunnel comes back" wait_for 30 test "$(grep -c 'tunnel up' "$T/broker.log")" -ge 2
+check "tunnel comes back" wait_for 30 count_at_least 2 'tunnel up' "$T/broker.log"
 log "back $(( $(now_ms) - t0 )) ms after link up"
 check "broker end configured" configure_broker_end
 check "traffic flows" tunnel_pings 15
