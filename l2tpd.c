@@ -246,36 +246,56 @@ static int io_set_mtu(struct client *c, struct broker *b, int mtu)
 	return r;
 }
 
-static void env_add(char **env, size_t *n, size_t max, char *slot,
-		    size_t slotlen, const char *key, const char *fmt, ...)
-	__attribute__((format(printf, 7, 8)));
+/*
+ * Hooks run one at a time, in the order the events happened, so a
+ * session.down never overtakes the session.up it pairs with.  A hook that
+ * is still running after T_HOOK_SERIAL stops holding up the next one, so a
+ * hung hook delays later hooks by that much at most and the tunnel not at
+ * all.  Each job carries a snapshot of the facts at the time of the event.
+ */
+#define HOOK_QUEUE 8
+#define HOOK_VARS 12
+#define T_HOOK_SERIAL 10000
 
-static void env_add(char **env, size_t *n, size_t max, char *slot,
-		    size_t slotlen, const char *key, const char *fmt, ...)
+struct hook_job {
+	char event[24];
+	char mtu[12];
+	char env[HOOK_VARS][160];
+	unsigned nenv;
+};
+
+static struct hook_job hook_queue[HOOK_QUEUE];
+static unsigned hook_count;
+static pid_t hook_pid;
+static int64_t hook_started;
+
+static void job_env(struct hook_job *j, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void job_env(struct hook_job *j, const char *key, const char *fmt, ...)
 {
+	char *slot;
 	va_list ap;
 	int k;
 
-	if (*n + 1 >= max)
+	if (j->nenv == HOOK_VARS)
 		return;
-	k = snprintf(slot, slotlen, "%s=", key);
-	if (k < 0 || (size_t)k >= slotlen)
+	slot = j->env[j->nenv];
+	k = snprintf(slot, sizeof(j->env[0]), "%s=", key);
+	if (k < 0 || (size_t)k >= sizeof(j->env[0]))
 		return;
 	va_start(ap, fmt);
-	vsnprintf(slot + k, slotlen - (size_t)k, fmt, ap);
+	vsnprintf(slot + k, sizeof(j->env[0]) - (size_t)k, fmt, ap);
 	va_end(ap);
-	env[(*n)++] = slot;
-	env[*n] = NULL;
+	j->nenv++;
 }
 
 /* Runs in the child: a clean process image for the hook. */
-static void exec_hook(struct app *a, struct broker *b, const char *event)
+static void exec_hook(const char *hook, const char *ifname, struct hook_job *j)
 {
-	char mtu[16], vars[12][320], addr[INET_ADDRSTRLEN];
-	char *env[14] = { NULL };
-	size_t n = 0;
-	sigset_t none;
+	char *env[HOOK_VARS + 1];
 	char *argv[5];
+	sigset_t none;
 
 	sigemptyset(&none);
 	signal(SIGPIPE, SIG_DFL);
@@ -284,49 +304,78 @@ static void exec_hook(struct app *a, struct broker *b, const char *event)
 	signal(SIGINT, SIG_DFL);
 	signal(SIGHUP, SIG_DFL);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	inet_ntop(AF_INET, &b->addr.sin_addr, addr, sizeof(addr));
-	snprintf(mtu, sizeof(mtu), "%d", b->mtu);
-	env_add(env, &n, 14, vars[0], sizeof(vars[0]), "PATH", "%s",
-		"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
-	env_add(env, &n, 14, vars[1], sizeof(vars[1]), "L2TPD_EVENT", "%s", event);
-	env_add(env, &n, 14, vars[2], sizeof(vars[2]), "L2TPD_IFNAME", "%s", a->cfg.ifname);
-	env_add(env, &n, 14, vars[3], sizeof(vars[3]), "L2TPD_BROKER", "%s", b->name);
-	env_add(env, &n, 14, vars[4], sizeof(vars[4]), "L2TPD_BROKER_ADDR", "%s:%u",
-		addr, ntohs(b->addr.sin_port));
-	env_add(env, &n, 14, vars[5], sizeof(vars[5]), "L2TPD_UUID", "%s", a->cfg.uuid);
-	env_add(env, &n, 14, vars[6], sizeof(vars[6]), "L2TPD_MTU", "%d", b->mtu);
-	env_add(env, &n, 14, vars[7], sizeof(vars[7]), "L2TPD_TUNNEL_ID", "%u", a->cfg.tunnel_id);
-	env_add(env, &n, 14, vars[8], sizeof(vars[8]), "L2TPD_PEER_TUNNEL_ID", "%u", b->peer_tunnel_id);
-	env_add(env, &n, 14, vars[9], sizeof(vars[9]), "L2TPD_SESSION_ID", "%u", b->session_id);
-	env_add(env, &n, 14, vars[10], sizeof(vars[10]), "L2TPD_PEER_SESSION_ID", "%u", b->peer_session_id);
+	for (unsigned i = 0; i < j->nenv; i++)
+		env[i] = j->env[i];
+	env[j->nenv] = NULL;
 	/* execve() wants mutable strings; this is the child's own copy. */
-	argv[0] = strdup(a->opt.hook);
-	argv[1] = strdup(event);
-	argv[2] = strdup(a->cfg.ifname);
-	if (!argv[0] || !argv[1] || !argv[2])
+	argv[0] = strdup(hook);
+	argv[1] = j->event;
+	argv[2] = strdup(ifname);
+	if (!argv[0] || !argv[2])
 		_exit(127);
-	argv[3] = strcmp(event, "session.mtu-changed") ? NULL : mtu;
+	argv[3] = strcmp(j->event, "session.mtu-changed") ? NULL : j->mtu;
 	argv[4] = NULL;
-	execve(a->opt.hook, argv, env);
+	execve(hook, argv, env);
 	_exit(127);
+}
+
+/* all: start every queued hook now, without waiting (l2tpd is exiting). */
+static void hooks_run(struct app *a, int64_t now, bool all)
+{
+	while (hook_count &&
+	       (all || !hook_pid || now - hook_started >= T_HOOK_SERIAL)) {
+		pid_t pid = fork();
+
+		if (pid < 0) {
+			log_err("cannot run hook %s %s: %s", a->opt.hook,
+				hook_queue[0].event, strerror(errno));
+			return; /* tried again at the next event */
+		}
+		if (pid == 0)
+			exec_hook(a->opt.hook, a->cfg.ifname, &hook_queue[0]);
+		hook_pid = pid;
+		hook_started = now;
+		memmove(&hook_queue[0], &hook_queue[1],
+			sizeof(hook_queue[0]) * --hook_count);
+	}
+}
+
+static int64_t hooks_deadline(void)
+{
+	return hook_count && hook_pid ? hook_started + T_HOOK_SERIAL : INT64_MAX;
 }
 
 static void io_hook(struct client *c, struct broker *b, const char *event)
 {
 	struct app *a = app_of(c);
-	pid_t pid;
+	char addr[INET_ADDRSTRLEN];
+	struct hook_job *j;
 
 	log_info("%s: %s %s", b->name, event, a->cfg.ifname);
 	if (!a->opt.hook)
 		return;
-	pid = fork();
-	if (pid < 0) {
-		log_err("%s: cannot run hook %s %s: %s", b->name, a->opt.hook,
-			event, strerror(errno));
+	if (hook_count == HOOK_QUEUE) {
+		log_warn("%s: hooks are not finishing; %s %s skipped", b->name,
+			 a->opt.hook, event);
 		return;
 	}
-	if (pid == 0)
-		exec_hook(a, b, event);
+	j = &hook_queue[hook_count++];
+	memset(j, 0, sizeof(*j));
+	snprintf(j->event, sizeof(j->event), "%s", event);
+	snprintf(j->mtu, sizeof(j->mtu), "%d", b->mtu);
+	inet_ntop(AF_INET, &b->addr.sin_addr, addr, sizeof(addr));
+	job_env(j, "PATH", "%s", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+	job_env(j, "L2TPD_EVENT", "%s", event);
+	job_env(j, "L2TPD_IFNAME", "%s", a->cfg.ifname);
+	job_env(j, "L2TPD_BROKER", "%s", b->name);
+	job_env(j, "L2TPD_BROKER_ADDR", "%s:%u", addr, ntohs(b->addr.sin_port));
+	job_env(j, "L2TPD_UUID", "%s", a->cfg.uuid);
+	job_env(j, "L2TPD_MTU", "%d", b->mtu);
+	job_env(j, "L2TPD_TUNNEL_ID", "%u", a->cfg.tunnel_id);
+	job_env(j, "L2TPD_PEER_TUNNEL_ID", "%u", b->peer_tunnel_id);
+	job_env(j, "L2TPD_SESSION_ID", "%u", b->session_id);
+	job_env(j, "L2TPD_PEER_SESSION_ID", "%u", b->peer_session_id);
+	hooks_run(a, now_ms(), false);
 }
 
 /* Writes IFNAME.state next to a temporary file and renames it over, so a
@@ -480,10 +529,14 @@ static void try_netlink(struct app *a, int64_t now)
 	a->nl_retry_at = now + T_NETLINK_RETRY;
 }
 
-static void reap_children(void)
+static void reap_children(struct app *a, int64_t now)
 {
-	while (waitpid(-1, NULL, WNOHANG) > 0)
-		;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, NULL, WNOHANG)) > 0)
+		if (pid == hook_pid)
+			hook_pid = 0;
+	hooks_run(a, now, false);
 }
 
 /* One l2tpd per interface: an abstract unix socket is released by the
@@ -545,15 +598,18 @@ static int run(struct app *a)
 		unsigned n = 0;
 		int timeout, r;
 
+		now = now_ms();
 		if (got_chld) {
 			got_chld = 0;
-			reap_children();
+			reap_children(a, now);
 		}
-		now = now_ms();
+		hooks_run(a, now, false);
 		if (got_term) {
 			log_info("shutting down");
 			client_stop(&a->client, PROTO_ERR_CLIENT_SHUTDOWN, now);
 			remove_status(a);
+			/* Exiting: whatever hook is left starts now. */
+			hooks_run(a, now, true);
 			return 0;
 		}
 		if (got_hup) {
@@ -584,6 +640,8 @@ static int run(struct app *a)
 			client_on_timer(&a->client, now);
 
 		deadline = a->nl ? client_next_deadline(&a->client) : a->nl_retry_at;
+		if (hooks_deadline() < deadline)
+			deadline = hooks_deadline();
 		for (unsigned i = 0; i < a->client.nbrokers; i++) {
 			struct broker_io *io = &a->bio[i];
 

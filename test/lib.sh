@@ -163,6 +163,10 @@ configure_broker_end() {
 	local ifc
 	wait_for 10 has_broker_iface || return 1
 	ifc=$(broker_iface)
+	# A tunnel the broker still keeps from before must not own the address.
+	for old in $(inb ip -o link show | sed -n 's/^[0-9]*: \(l2tp[0-9]*-[0-9]*\)[:@].*/\1/p'); do
+		[ "$old" = "$ifc" ] || inb ip addr flush dev "$old" 2>/dev/null || true
+	done
 	inb ip link set "$ifc" up
 	inb ip addr add $BTUN/24 dev "$ifc" 2>/dev/null || true
 	BIF=$ifc

@@ -14,7 +14,8 @@ t1=$(now_ms)
 check "broker end configured" configure_broker_end
 check "traffic flows again" tunnel_pings 15
 t2=$(now_ms)
-log "recovery: new tunnel after $((t1 - t0)) ms, ping after $((t2 - t0)) ms"
+crash_ms=$((t2 - t0))
+log "recovery: new tunnel after $((t1 - t0)) ms, ping after $crash_ms ms"
 check "hook calls paired (down before the new up)" test "$(grep -c '^session.up' "$HOOK_LOG")" = 2 -a "$(grep -c '^session.down' "$HOOK_LOG")" = 1
 
 # A graceful restart: the broker says goodbye, l2tpd reconnects at once.
@@ -24,4 +25,4 @@ start_broker broker3 -l $BADDR:$PORT
 check "new tunnel after a graceful restart" wait_for 20 grep -q 'tunnel up' "$T/broker3.log"
 t1=$(now_ms)
 log "graceful restart: new tunnel after $((t1 - t0)) ms"
-finish "crash recovery $((t2 - t0)) ms"
+finish "crash recovery $crash_ms ms, graceful $((t1 - t0)) ms"

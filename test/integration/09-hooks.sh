@@ -7,7 +7,7 @@ setup_net
 start_broker broker -v -l $BADDR:$PORT
 HOOK_EXTRA='[ "$1" = session.mtu-changed ] && { echo "$*" >>'$T'/slow.log; sleep 60; }'
 check "tunnel up" bring_up
-check "session.up l2tp0" grep -q '^session.up l2tp0 ' "$HOOK_LOG"
+check "session.up l2tp0, first" sh -c "head -n 1 $HOOK_LOG | grep -q \"^session.up l2tp0 \""
 check "session.mtu-changed l2tp0 1446 with L2TPD_MTU" wait_for 10 grep -q '^session.mtu-changed l2tp0 1446 mtu_env=1446' "$HOOK_LOG"
 check "hook inherited no socket" eval '! grep -v "sockets=0" "$HOOK_LOG"'
 check "slow hook is running" test -s "$T/slow.log"
