@@ -133,6 +133,7 @@ struct broker {
 	int64_t start;
 	int64_t mute_at;
 	bool mute;
+	bool dropped_tunnel_reply;
 };
 
 /* Where a message goes: a main socket answers by address, a tunnel socket
@@ -752,9 +753,12 @@ static void tunnel_announce(struct broker *b, struct tunnel *t)
 	      " from=%s features=%u mtu=%d", t->id, t->peer_id, t->session_id,
 	      t->peer_session_id, t->ifname, addr_fmt(&t->peer).s, t->features,
 	      t->mtu);
-	if (b->opt.drop_first_tunnel)
+	/* Once per run: a client that starts over on a new port (as l2tpd
+	 * does after an ambiguous reply) must then get through. */
+	if (b->opt.drop_first_tunnel && !b->dropped_tunnel_reply) {
+		b->dropped_tunnel_reply = true;
 		event("tunnel-reply-dropped id=%u", t->id);
-	else
+	} else
 		send_tunnel_reply(b, t, t->features);
 	if (b->opt.pmtu)
 		send_u16(b, t, PROTO_PMTU_NTFY, b->opt.pmtu);
@@ -1416,7 +1420,7 @@ static void usage(FILE *f)
 		"  -S SECS       go silent SECS seconds after start\n"
 		"  -U USAGE      report this usage (0..65535)\n"
 		"  -F            no feature flags (pre-0.4 broker, sessions 1/1)\n"
-		"  -T            lose the first TUNNEL reply of every tunnel\n"
+		"  -T            lose the first TUNNEL reply (once per run)\n"
 		"  -M N          send N malformed datagrams on each new tunnel\n"
 		"  -K            no kernel: control plane only\n"
 		"  -v            log every datagram\n",
