@@ -149,11 +149,23 @@ fuzz: $(FUZZERS:%=build/fuzz/fuzz_%)
 		grep -E 'stat::number_of_executed_units|cov:' build/fuzz/$$f.log | tail -n 2; \
 	done
 
+# Static analysis: cppcheck and clang's analyzer, zero findings.
+ANALYZE_SRCS := $(SRCS) test/broker.c test/spray.c
+check:
+	cppcheck --quiet --enable=warning,performance,portability --std=c11 \
+		--error-exitcode=1 -D_GNU_SOURCE -DL2TPD_VERSION='"x"' \
+		--inline-suppr $(ANALYZE_SRCS)
+	@for f in $(ANALYZE_SRCS); do \
+		out=$$(clang --analyze -std=c11 -D_GNU_SOURCE -DL2TPD_VERSION='"x"' \
+			-I. $$f -o /dev/null 2>&1); \
+		[ -z "$$out" ] || { echo "$$out"; exit 1; }; \
+	done; echo "clang --analyze: no findings"
+
 deps:
 	test/deps.sh
 
 clean:
-	rm -rf build l2tpd l2tpd.stripped
+	rm -rf build/rel build/san build/fuzz build/replay l2tpd l2tpd.stripped
 
 -include $(shell find build -name '*.d' 2>/dev/null)
 

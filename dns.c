@@ -500,8 +500,8 @@ int dns_resolve_local(const char *name, struct in_addr *out, int max)
 {
 	uint8_t wire[DNS_WIRE_MAX];
 	struct in_addr a;
-	char *text;
-	size_t len;
+	char *text = NULL;
+	size_t len = 0;
 	int n = 0;
 
 	if (max < 1)
@@ -614,9 +614,9 @@ static int next_attempt(struct dns_query *q, int64_t now, int err)
 int dns_query_start(struct dns_query *q, const char *name, int64_t now)
 {
 	uint8_t buf[DNS_QUERY_MAX];
-	size_t len, nlen;
+	size_t len = 0, nlen;
 	ssize_t qlen;
-	char *text;
+	char *text = NULL;
 	int r, n;
 
 	dns_query_cancel(q);

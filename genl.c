@@ -447,7 +447,7 @@ static int nl_send(int fd, const uint8_t *msg, size_t len)
 static ssize_t nl_recv(int fd, uint8_t *buf, size_t cap, int timeout_ms)
 {
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	struct nl_addr from;
+	struct nl_addr from = { 0 };
 	socklen_t fl;
 	ssize_t r;
 

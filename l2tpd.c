@@ -446,7 +446,7 @@ static void read_broker(struct app *a, struct broker *b, int64_t now)
 {
 	struct broker_io *io = bio_of(b);
 	uint8_t buf[PROTO_MAX_DGRAM];
-	struct sockaddr_in from;
+	struct sockaddr_in from = { 0 };
 	struct proto_msg m;
 
 	/* Bounded: a flood cannot keep us here. */

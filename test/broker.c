@@ -1223,7 +1223,7 @@ static void drain_main(struct broker *b, const struct listener *l,
 		       int64_t now)
 {
 	uint8_t buf[RX_BUF];
-	struct sockaddr_in from;
+	struct sockaddr_in from = { 0 };
 	socklen_t fl;
 	ssize_t n;
 	int i;
@@ -1251,7 +1251,7 @@ static void drain_main(struct broker *b, const struct listener *l,
 static void drain_tunnel(struct broker *b, struct tunnel *t, int64_t now)
 {
 	uint8_t buf[RX_BUF];
-	struct sockaddr_in from;
+	struct sockaddr_in from = { 0 };
 	socklen_t fl;
 	ssize_t n;
 	int i;

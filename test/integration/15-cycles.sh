@@ -1,0 +1,43 @@
+#!/bin/bash
+# 500 connect/teardown cycles (reselect on SIGHUP, which sends ERROR, and
+# broker restarts, which send ERROR to us): descriptors and resident memory
+# at the end are those after the first cycle.
+. "$(dirname "$0")/../lib.sh"
+need_l2tp
+setup_net
+CYCLES=${CYCLES:-500}
+start_broker broker -l $BADDR:$PORT
+ups() { cat "$T"/broker*.log | grep -c 'tunnel up'; }
+ups_at_least() { [ "$(ups)" -ge "$1" ]; }
+fds() { ls /proc/$CLIENT_PID/fd | wc -l; }
+rss() { awk '/^VmRSS/ {print $2}' /proc/$CLIENT_PID/status; }
+
+start_client -u u-$ID -i l2tp0 -b $BADDR:$PORT
+check "first tunnel up" wait_for 20 ups_at_least 1
+kill -HUP "$CLIENT_PID"
+check "second tunnel up" wait_for 20 ups_at_least 2
+fd1=$(fds)
+rss1=$(rss)
+t0=$(now_ms)
+n=2
+restarts=0
+while [ $n -lt "$CYCLES" ]; do
+	if [ $((n % 50)) = 0 ]; then
+		kill -TERM "$broker_PID"; wait "$broker_PID" || true
+		restarts=$((restarts + 1))
+		start_broker broker$restarts -l $BADDR:$PORT
+		broker_PID=$(eval echo \$broker${restarts}_PID)
+	else
+		kill -HUP "$CLIENT_PID"
+	fi
+	n=$((n + 1))
+	wait_for 20 ups_at_least $n || break
+done
+elapsed=$(( $(now_ms) - t0 ))
+fd2=$(fds)
+rss2=$(rss)
+check "$n cycles completed ($restarts broker restarts) in $elapsed ms" test $n -ge "$CYCLES"
+check "descriptors: $fd1 after the first cycle, $fd2 at the end" test "$fd1" = "$fd2"
+check "VmRSS: $rss1 KiB after the first cycle, $rss2 KiB at the end" test "$rss2" -le "$rss1"
+check "no tunnel of ours but the current one" test "$(inc ip l2tp show tunnel | grep -c '^Tunnel')" = 1
+finish "$n cycles, fds $fd1 -> $fd2, VmRSS $rss1 -> $rss2 KiB"
