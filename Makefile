@@ -29,11 +29,13 @@ ifeq ($(SAN),1)
   OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
   STATIC :=
   B := build/san
+  BIN := $(B)/l2tpd
 else
   # no unwind tables and section GC: about 8 KiB less in the static binary
   OPT := -Os -fno-asynchronous-unwind-tables -ffunction-sections -fdata-sections
   STATIC := -static -Wl,--gc-sections
   B := build/rel
+  BIN := l2tpd
 endif
 CFLAGS ?= $(OPT)
 override CFLAGS += $(BASE_CFLAGS)
@@ -63,9 +65,9 @@ UNIT_BIN := $(BT)/unit_tests
 .PHONY: all clean test test-unit test-integration demo deps size strip check \
 	fuzz fuzz-replay
 
-all: l2tpd
+all: $(BIN)
 
-l2tpd: $(OBJS)
+$(BIN): $(OBJS)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $(STATIC) -o $@ $^
 
@@ -103,14 +105,14 @@ size: $(OBJS) strip
 test-unit: $(UNIT_BIN)
 	$(UNIT_BIN)
 
-TEST_ENV = L2TPD=$(CURDIR)/l2tpd BROKER=$(CURDIR)/$(BT)/broker SPRAY=$(CURDIR)/$(BT)/spray
+TEST_ENV = L2TPD=$(CURDIR)/$(BIN) BROKER=$(CURDIR)/$(BT)/broker SPRAY=$(CURDIR)/$(BT)/spray
 
-test-integration: l2tpd $(BT)/broker $(BT)/spray
+test-integration: $(BIN) $(BT)/broker $(BT)/spray
 	$(TEST_ENV) test/vm test/integration.sh $(SCENARIOS)
 
 test: test-unit test-openwrt fuzz-replay test-integration
 
-demo: l2tpd $(BT)/broker
+demo: $(BIN) $(BT)/broker
 	$(TEST_ENV) test/vm test/demo.sh
 
 # libFuzzer harnesses (clang); each also links against a replay main() so

@@ -240,32 +240,49 @@ struct nl_msg {
 	size_t body_len;
 };
 
-static bool nl_next(struct nl_iter *it, struct nl_msg *m)
+/*
+ * Netlink messages and attributes are both "length, type, value" records
+ * padded to 4 bytes; only the width of the length field differs.  Yields the
+ * next record and its checked length, or false at the end or (it->bad) when
+ * a length does not fit what is left.
+ */
+static bool tlv_next(struct nl_iter *it, size_t hdr, bool len32,
+		     const uint8_t **rec, size_t *len)
 {
-	uint32_t len;
 	size_t step;
 
 	if (it->rem == 0)
 		return false;
-	if (it->rem < NL_HDR_LEN) {
+	if (it->rem < hdr) {
 		it->bad = true;
 		return false;
 	}
-	len = get32(it->p);
-	if (len < NL_HDR_LEN || len > it->rem) {
+	*len = len32 ? get32(it->p) : get16(it->p);
+	if (*len < hdr || *len > it->rem) {
 		it->bad = true;
 		return false;
 	}
-	m->type = get16(it->p + 4);
-	m->flags = get16(it->p + 6);
-	m->seq = get32(it->p + 8);
-	m->body = it->p + NL_HDR_LEN;
-	m->body_len = len - NL_HDR_LEN;
-	step = NL_ALIGN(len);
+	*rec = it->p;
+	step = NL_ALIGN(*len);
 	if (step > it->rem)
 		step = it->rem;
 	it->p += step;
 	it->rem -= step;
+	return true;
+}
+
+static bool nl_next(struct nl_iter *it, struct nl_msg *m)
+{
+	const uint8_t *p;
+	size_t len;
+
+	if (!tlv_next(it, NL_HDR_LEN, true, &p, &len))
+		return false;
+	m->type = get16(p + 4);
+	m->flags = get16(p + 6);
+	m->seq = get32(p + 8);
+	m->body = p + NL_HDR_LEN;
+	m->body_len = len - NL_HDR_LEN;
 	return true;
 }
 
@@ -277,28 +294,14 @@ struct nla {
 
 static bool nla_next(struct nl_iter *it, struct nla *a)
 {
-	uint16_t len;
-	size_t step;
+	const uint8_t *p;
+	size_t len;
 
-	if (it->rem == 0)
+	if (!tlv_next(it, NLA_HDR_LEN, false, &p, &len))
 		return false;
-	if (it->rem < NLA_HDR_LEN) {
-		it->bad = true;
-		return false;
-	}
-	len = get16(it->p);
-	if (len < NLA_HDR_LEN || len > it->rem) {
-		it->bad = true;
-		return false;
-	}
-	a->type = get16(it->p + 2) & NLA_TYPE_MASK;
-	a->val = it->p + NLA_HDR_LEN;
+	a->type = get16(p + 2) & NLA_TYPE_MASK;
+	a->val = p + NLA_HDR_LEN;
 	a->len = len - NLA_HDR_LEN;
-	step = NL_ALIGN(len);
-	if (step > it->rem)
-		step = it->rem;
-	it->p += step;
-	it->rem -= step;
 	return true;
 }
 

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct test_suite {
 	const char *name;
@@ -21,6 +22,9 @@ int test_check_eq(long long a, long long b, const char *ea, const char *eb,
 		  const char *file, int line);
 int test_check_mem(const void *a, size_t alen, const void *b, size_t blen,
 		   const char *ea, const char *file, int line);
+/* An exact-size heap copy, so sanitizers catch any read past
+ * the end; the caller frees it. */
+uint8_t *test_dup(const void *src, size_t n);
 /* Parses hex digits (whitespace ignored) into out; returns the byte count. */
 size_t test_hex(const char *hex, uint8_t *out, size_t cap);
 
@@ -33,6 +37,18 @@ size_t test_hex(const char *hex, uint8_t *out, size_t cap);
 		test_register(&suite_rec_##name);                          \
 	}                                                                  \
 	static void suite_##name(void)
+
+/* Reports a failed iteration of a sweep with its context. */
+#define SWEEP_CHECK(fails, cond, ...)                                  \
+	do {                                                           \
+		if (!(cond)) {                                         \
+			(fails)++;                                     \
+			CHECK(cond);                                   \
+			printf("  at: ");                              \
+			printf(__VA_ARGS__);                           \
+			printf("\n");                                  \
+		}                                                      \
+	} while (0)
 
 #define CHECK(c) test_check(!!(c), #c, __FILE__, __LINE__)
 #define CHECK_EQ(a, b) \

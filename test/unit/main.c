@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static struct test_suite *suites;
@@ -63,6 +64,19 @@ int test_check_mem(const void *a, size_t alen, const void *b, size_t blen,
 		printf("%02x", y[i]);
 	printf("\n");
 	return 0;
+}
+
+uint8_t *test_dup(const void *src, size_t n)
+{
+	uint8_t *p = malloc(n); /* even 0: any read is then past the end */
+
+	if (!p && n) {
+		perror("malloc");
+		exit(2);
+	}
+	if (n)
+		memcpy(p, src, n);
+	return p;
 }
 
 size_t test_hex(const char *hex, uint8_t *out, size_t cap)

@@ -29,17 +29,6 @@ extern uint16_t dns_port;
 
 #define QNAME "broker.example.org"
 
-/* Reports a failed iteration of a sweep with its context. */
-#define SWEEP_CHECK(fails, cond, ...)                                  \
-	do {                                                           \
-		if (!(cond)) {                                         \
-			(fails)++;                                     \
-			CHECK(cond);                                   \
-			printf("  at: ");                              \
-			printf(__VA_ARGS__);                           \
-			printf("\n");                                  \
-		}                                                      \
-	} while (0)
 
 static void *xmalloc(size_t n)
 {
@@ -52,19 +41,10 @@ static void *xmalloc(size_t n)
 	return p;
 }
 
-static uint8_t *dup_exact(const void *src, size_t n)
-{
-	uint8_t *p = xmalloc(n);
-
-	if (n)
-		memcpy(p, src, n);
-	return p;
-}
-
 static int parse_exact(const void *src, size_t n, uint16_t id,
 		       const char *name, struct in_addr *out, int max)
 {
-	uint8_t *p = dup_exact(src, n);
+	uint8_t *p = test_dup(src, n);
 	int r = dns_parse_reply(p, n, id, name, out, max);
 
 	free(p);
@@ -75,7 +55,7 @@ static int hosts_exact(const char *text, const char *name,
 		       struct in_addr *out, int max)
 {
 	size_t n = strlen(text);
-	char *p = (char *)dup_exact(text, n); /* no NUL: bounded by n alone */
+	char *p = (char *)test_dup(text, n); /* no NUL: bounded by n alone */
 	int r = dns_hosts_lookup(p, n, name, out, max);
 
 	free(p);
@@ -85,7 +65,7 @@ static int hosts_exact(const char *text, const char *name,
 static int resolv_exact(const char *text, struct in_addr *out, int max)
 {
 	size_t n = strlen(text);
-	char *p = (char *)dup_exact(text, n);
+	char *p = (char *)test_dup(text, n);
 	int r = dns_resolv_parse(p, n, out, max);
 
 	free(p);

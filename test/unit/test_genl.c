@@ -24,16 +24,6 @@
 
 #define FAMILY 0x20
 
-#define SWEEP_CHECK(fails, cond, ...)                                  \
-	do {                                                           \
-		if (!(cond)) {                                         \
-			(fails)++;                                     \
-			CHECK(cond);                                   \
-			printf("  at: ");                              \
-			printf(__VA_ARGS__);                           \
-			printf("\n");                                  \
-		}                                                      \
-	} while (0)
 
 static int host_is_little_endian(void)
 {
@@ -44,22 +34,9 @@ static int host_is_little_endian(void)
 	return b == 1;
 }
 
-static uint8_t *dup_exact(const void *src, size_t n)
-{
-	uint8_t *p = malloc(n);
-
-	if (!p && n) {
-		perror("malloc");
-		exit(2);
-	}
-	if (n)
-		memcpy(p, src, n);
-	return p;
-}
-
 static int ack_exact(const uint8_t *src, size_t n, uint32_t seq)
 {
-	uint8_t *p = dup_exact(src, n);
+	uint8_t *p = test_dup(src, n);
 	int r = nl_parse_ack(p, n, seq);
 
 	free(p);
@@ -69,7 +46,7 @@ static int ack_exact(const uint8_t *src, size_t n, uint32_t seq)
 static int family_exact(const uint8_t *src, size_t n, uint32_t seq,
 			uint16_t *id)
 {
-	uint8_t *p = dup_exact(src, n);
+	uint8_t *p = test_dup(src, n);
 	int r = nl_parse_family(p, n, seq, id);
 
 	free(p);
@@ -79,7 +56,7 @@ static int family_exact(const uint8_t *src, size_t n, uint32_t seq,
 static int link_exact(const uint8_t *src, size_t n, const char *ifname,
 		      bool *up)
 {
-	uint8_t *p = dup_exact(src, n);
+	uint8_t *p = test_dup(src, n);
 	int r = nl_parse_link(p, n, ifname, up);
 
 	free(p);

@@ -21,36 +21,12 @@
 
 #define BIG 1600 /* larger than any datagram tested here */
 
-/* Reports a failed iteration of a sweep with its context. */
-#define SWEEP_CHECK(fails, cond, ...)                                  \
-	do {                                                           \
-		if (!(cond)) {                                         \
-			(fails)++;                                     \
-			CHECK(cond);                                   \
-			printf("  at: ");                              \
-			printf(__VA_ARGS__);                           \
-			printf("\n");                                  \
-		}                                                      \
-	} while (0)
-
-static uint8_t *dup_exact(const void *src, size_t n)
-{
-	uint8_t *p = malloc(n);
-
-	if (!p && n) {
-		perror("malloc");
-		exit(2);
-	}
-	if (n)
-		memcpy(p, src, n);
-	return p;
-}
 
 /* Decodes a heap copy of exactly n bytes. */
 static int decode_exact(const void *src, size_t n, enum proto_role from,
 			struct proto_msg *m)
 {
-	uint8_t *p = dup_exact(src, n);
+	uint8_t *p = test_dup(src, n);
 	int r = proto_decode(p, n, from, m);
 
 	free(p);
