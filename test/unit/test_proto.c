@@ -1115,6 +1115,28 @@ SUITE(proto_sweep)
 				    "random %u: uuid", it);
 	}
 	CHECK_EQ(fails, 0);
+
+	/* Every length a receive buffer can hold, random bytes, with and
+	 * without a valid header, in exact-size heap copies. */
+	fails = 0;
+	for (size_t n = 0; n <= PROTO_MAX_DGRAM; n++) {
+		static uint8_t dg[PROTO_MAX_DGRAM];
+		struct proto_msg d;
+
+		for (size_t k = 0; k < n; k++)
+			dg[k] = (uint8_t)rng();
+		for (int valid = 0; valid < 2; valid++) {
+			if (valid && n >= 6)
+				memcpy(dg, "\x80\x73\xa7\x01", 4);
+			for (int role = 0; role < 2; role++) {
+				int r = decode_exact(dg, n, role ? PROTO_FROM_BROKER
+								 : PROTO_FROM_CLIENT, &d);
+
+				SWEEP_CHECK(fails, allowed(r), "length %zu: %d", n, r);
+			}
+		}
+	}
+	CHECK_EQ(fails, 0);
 }
 
 SUITE(proto_names)
