@@ -382,30 +382,34 @@ static void io_hook(struct client *c, struct broker *b, const char *event)
  * reader never sees half a file. */
 static void write_status(struct app *a, struct broker *b)
 {
-	char path[128], tmp[140], addr[INET_ADDRSTRLEN] = "";
-	FILE *f;
+	char path[128], tmp[140], addr[INET_ADDRSTRLEN] = "", text[1024];
+	bool up = b->state == BS_KEEPALIVE;
+	int n, fd;
+	ssize_t w;
 
 	if (mkdir(STATUS_DIR, 0755) < 0 && errno != EEXIST)
 		return;
 	snprintf(path, sizeof(path), STATUS_DIR "/%s.state", a->cfg.ifname);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "we");
-	if (!f)
-		return;
 	if (b->sock_open || b->up_since)
 		inet_ntop(AF_INET, &b->addr.sin_addr, addr, sizeof(addr));
-	fprintf(f, "state=%s\nbroker=%s\nbroker_addr=%s:%u\n",
-		broker_state_name(b->state), b->name, addr, b->port);
-	fprintf(f, "tunnel_id=%u\npeer_tunnel_id=%u\nsession_id=%u\npeer_session_id=%u\n",
-		a->cfg.tunnel_id, b->state == BS_KEEPALIVE ? b->peer_tunnel_id : 0,
-		b->state == BS_KEEPALIVE ? b->session_id : 0,
-		b->state == BS_KEEPALIVE ? b->peer_session_id : 0);
-	fprintf(f, "mtu=%d\nup_since_mono_ms=%lld\nup_since_wall=%lld\n",
-		b->mtu, (long long)b->up_since,
-		b->state == BS_KEEPALIVE ? (long long)a->up_wall : 0LL);
-	fprintf(f, "reconnects=%u\nlast_error=%s\n", b->reconnects,
-		b->last_error ? strerror(b->last_error) : "");
-	if (fclose(f) == 0)
+	n = snprintf(text, sizeof(text),
+		     "state=%s\nbroker=%s\nbroker_addr=%s:%u\n"
+		     "tunnel_id=%u\npeer_tunnel_id=%u\nsession_id=%u\npeer_session_id=%u\n"
+		     "mtu=%d\nup_since_mono_ms=%lld\nup_since_wall=%lld\n"
+		     "reconnects=%u\nlast_error=%s\n",
+		     broker_state_name(b->state), b->name, addr, b->port,
+		     a->cfg.tunnel_id, up ? b->peer_tunnel_id : 0,
+		     up ? b->session_id : 0, up ? b->peer_session_id : 0,
+		     b->mtu, (long long)b->up_since, up ? (long long)a->up_wall : 0LL,
+		     b->reconnects, b->last_error ? strerror(b->last_error) : "");
+	if (n < 0 || (size_t)n >= sizeof(text))
+		return;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return;
+	w = write(fd, text, (size_t)n);
+	if (close(fd) == 0 && w == n)
 		rename(tmp, path);
 	else
 		unlink(tmp);

@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 #include "log.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
+#include <unistd.h>
 
 #define LOG_REPEAT_MS 60000
 #define LOG_RECENT 32
@@ -17,23 +21,66 @@ struct recent_line {
 };
 
 static bool log_opened;
+static int log_fd = -1;
 static bool log_stderr;
 static bool log_debug_on;
 static struct recent_line recent[LOG_RECENT];
 static unsigned recent_next;
 
+/*
+ * syslog(3) would pull the time-zone and date-formatting code into the
+ * static binary only to stamp a time the log daemon stamps anyway on
+ * receipt, so lines go to /dev/log directly as "<PRI>l2tpd[PID]: text".
+ */
+static void log_connect(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX, .sun_path = "/dev/log" };
+
+	if (log_fd < 0)
+		log_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (log_fd >= 0 && connect(log_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		close(log_fd);
+		log_fd = -1;
+	}
+}
+
+static void log_syslog(int prio, const char *line)
+{
+	char msg[600];
+	int n;
+
+	n = snprintf(msg, sizeof(msg), "<%d>l2tpd[%d]: %s", LOG_DAEMON | prio,
+		     (int)getpid(), line);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(msg))
+		n = sizeof(msg) - 1;
+	if (log_fd < 0)
+		log_connect();
+	/* A restarted log daemon has a new socket: reconnect once. */
+	if (log_fd >= 0 && send(log_fd, msg, (size_t)n, MSG_NOSIGNAL) < 0 &&
+	    (errno == ECONNREFUSED || errno == ENOTCONN)) {
+		close(log_fd);
+		log_fd = -1;
+		log_connect();
+		if (log_fd >= 0)
+			(void)send(log_fd, msg, (size_t)n, MSG_NOSIGNAL);
+	}
+}
+
 void log_open(bool to_stderr, bool debug)
 {
 	log_stderr = to_stderr;
 	log_debug_on = debug;
-	openlog("l2tpd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	log_connect();
 	log_opened = true;
 }
 
 void log_close(void)
 {
-	if (log_opened)
-		closelog();
+	if (log_fd >= 0)
+		close(log_fd);
+	log_fd = -1;
 	log_opened = false;
 }
 
@@ -94,14 +141,18 @@ void log_msg(int prio, const char *fmt, ...)
 	held = log_admit(line);
 	if (held < 0)
 		return;
-	if (held > 0)
-		syslog(prio, "%s (%ld repeats held back)", line, held);
-	else
-		syslog(prio, "%s", line);
+	if (held > 0) {
+		size_t k = strlen(line);
+
+		snprintf(line + k, sizeof(line) - k, " (%ld repeats held back)", held);
+	}
+	log_syslog(prio, line);
 	if (log_stderr) {
-		if (held > 0)
-			fprintf(stderr, "l2tpd: %s (%ld repeats held back)\n", line, held);
-		else
-			fprintf(stderr, "l2tpd: %s\n", line);
+		char out[sizeof(line) + 16];
+		int n = snprintf(out, sizeof(out), "l2tpd: %s\n", line);
+
+		/* one write per line, so lines from hooks do not interleave */
+		if (n > 0)
+			(void)!write(STDERR_FILENO, out, (size_t)n < sizeof(out) ? (size_t)n : sizeof(out) - 1);
 	}
 }
