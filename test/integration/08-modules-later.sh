@@ -14,10 +14,14 @@ setup_net
 start_broker broker -K -l $BADDR:$PORT
 make_hook
 start_client -u u-$ID -i l2tp0 -b $BADDR:$PORT -s "$HOOK"
-sleep 12
+sleep 2
+ticks0=$(awk '{print $14 + $15}' /proc/$CLIENT_PID/stat)
+sleep 10
+ticks=$(( $(awk '{print $14 + $15}' /proc/$CLIENT_PID/stat) - ticks0 ))
 check "one clear error naming the modules" test "$(grep -c 'load the modules l2tp_core, l2tp_netlink and l2tp_eth' "$T/client.log")" = 1
-ticks=$(awk '{print $14 + $15}' /proc/$CLIENT_PID/stat)
-check "no busy retrying (cpu ticks $ticks)" test "$ticks" -lt 10
+# a spinning loop would burn all 1000 ticks; sanitizer builds under TCG
+# need a few for each of the two retries
+check "no busy retrying (cpu ticks in 10 s: $ticks)" test "$ticks" -lt 30
 check "no broker contacted without a kernel" eval '! grep -q prepare "$T/broker.log"'
 echo "$old_modprobe" >/proc/sys/kernel/modprobe
 modprobe l2tp_eth

@@ -18,6 +18,8 @@ check "tunnel comes back" wait_for 30 count_at_least 2 'tunnel up' "$T/broker.lo
 log "back $(( $(now_ms) - t0 )) ms after link up"
 check "broker end configured" configure_broker_end
 check "traffic flows" tunnel_pings 15
-check "CPU while down: $((ticks1 - ticks0)) ticks" test $((ticks1 - ticks0)) -le 5
+# a spinning loop would burn 2000 ticks; sanitizer builds under TCG need a
+# few for each back-off retry
+check "CPU while down: $((ticks1 - ticks0)) ticks" test $((ticks1 - ticks0)) -le 30
 check "log lines while down: $((lines1 - lines0))" test $((lines1 - lines0)) -le 12
 finish "down 20 s: $((ticks1 - ticks0)) ticks, $((lines1 - lines0)) log lines"
