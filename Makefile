@@ -106,6 +106,11 @@ test-unit: $(UNIT_BIN)
 	$(UNIT_BIN)
 
 TEST_ENV = L2TPD=$(CURDIR)/$(BIN) BROKER=$(CURDIR)/$(BT)/broker SPRAY=$(CURDIR)/$(BT)/spray
+ifeq ($(SAN),1)
+  # Sanitizers under emulation are several times slower: fewer leak
+  # cycles, more time per scenario.
+  TEST_ENV += CYCLES=100 SCENARIO_TIMEOUT=480
+endif
 
 test-integration: $(BIN) $(BT)/broker $(BT)/spray
 	$(TEST_ENV) test/vm test/integration.sh $(SCENARIOS)
@@ -189,3 +194,30 @@ uninstall:
 # The OpenWrt init script against stand-ins for UCI and procd.
 test-openwrt:
 	bash test/openwrt/test-init.sh
+
+# Benchmarks: test/bench.sh measures in the VM (RUNS runs per timing,
+# default 10; BENCH_IDLE_SECONDS of idle tunnel, default 300; about 15 min
+# in all), then the stripped binary's size and the machine are added here.
+# The VM writes into its own results directory, so that a concurrent
+# make test does not empty it.
+.PHONY: bench
+BENCH_RESULTS := build/bench-results
+BENCH_VM_TIMEOUT := $(or $(L2TPD_TEST_VM_TIMEOUT),2400)
+
+bench: l2tpd $(BT)/broker
+	rm -rf $(BENCH_RESULTS)
+	L2TPD_TEST_VM_TIMEOUT=$(BENCH_VM_TIMEOUT) $(TEST_ENV) \
+		test/vm --results $(BENCH_RESULTS) test/bench.sh
+	$(Q)$(MAKE) --no-print-directory strip
+	$(Q)mkdir -p bench
+	$(Q)size=$$(stat -c %s l2tpd.stripped); \
+	if [ $$size -le 65536 ]; then v=met; \
+	else v="missed by $$((size - 65536)) bytes (+$$(( (size - 65536) * 100 / 65536 ))%)"; fi; \
+	{ echo "# l2tpd benchmarks"; echo; \
+	  echo "- machine: $$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1), $$(nproc) cores"; \
+	  echo "- date: $$(date -u '+%Y-%m-%d %H:%M UTC'), l2tpd $(VERSION) ($$(git describe --always --dirty 2>/dev/null || echo no git))"; \
+	  awk -v row="| static binary size, stripped (bytes) | $$size | - | - | - | <= 65536 (64 KiB) | $$v |" \
+		'{ print } /^\|---/ && !done { print row; done = 1 }' \
+		$(BENCH_RESULTS)/bench/results.md; \
+	} >bench/results.md
+	$(Q)echo; cat bench/results.md
