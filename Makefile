@@ -109,7 +109,7 @@ TEST_ENV = L2TPD=$(CURDIR)/$(BIN) BROKER=$(CURDIR)/$(BT)/broker SPRAY=$(CURDIR)/
 ifeq ($(SAN),1)
   # Sanitizers under emulation are several times slower: fewer leak
   # cycles, more time per scenario.
-  TEST_ENV += CYCLES=100 SCENARIO_TIMEOUT=480
+  TEST_ENV += CYCLES=100 SCENARIO_TIMEOUT=480 SANITIZED=1
 endif
 
 test-integration: $(BIN) $(BT)/broker $(BT)/spray

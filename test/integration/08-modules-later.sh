@@ -7,6 +7,7 @@ if [ -d /sys/module/l2tp_netlink ]; then
 	echo "PASS $NAME: skipped (L2TP is built in or in use)"
 	exit 0
 fi
+modprobe veth   # needed below, while autoloading is off
 old_modprobe=$(cat /proc/sys/kernel/modprobe)
 echo /bin/false >/proc/sys/kernel/modprobe   # no autoloading behind our back
 trap 'echo "$old_modprobe" >/proc/sys/kernel/modprobe; cleanup' EXIT
