@@ -54,6 +54,7 @@
 #define PROBE_FIRST_MS 1000
 #define PROBE_STEP_MS 1000
 #define PROBE_RERUN_MS 600000
+#define PROBE_REPEAT 4
 #define PMTU_DEFAULT 1446	/* 1500 - PROTO_TUNNEL_OVERHEAD */
 
 #define MALFORMED_SPAN_MS 1000
@@ -561,20 +562,23 @@ static int tunnel_set_mtu(struct broker *b, struct tunnel *t, int mtu)
 	return 0;
 }
 
+/* Logged on every new measurement, changed or not, so a script can wait
+ * for the outcome of a discovery run. */
 static void tunnel_update_mtu(struct broker *b, struct tunnel *t)
 {
 	int mtu = tunnel_target_mtu(b, t);
+	int old = t->mtu;
 	int r;
 
-	if (mtu == t->mtu)
-		return;
-	r = tunnel_set_mtu(b, t, mtu);
-	if (r < 0) {
-		warn_err(-r, "set MTU %d on %s", mtu, t->ifname);
-		return;
+	if (mtu != old) {
+		r = tunnel_set_mtu(b, t, mtu);
+		if (r < 0) {
+			warn_err(-r, "set MTU %d on %s", mtu, t->ifname);
+			return;
+		}
 	}
-	event("pmtu id=%u mtu=%d measured=%d peer_mtu=%d", t->id, mtu,
-	      t->measured, t->peer_mtu);
+	event("pmtu id=%u mtu=%d old=%d measured=%d peer_mtu=%d", t->id, mtu,
+	      old, t->measured, t->peer_mtu);
 }
 
 static void kernel_down(struct broker *b, struct tunnel *t)
@@ -758,8 +762,9 @@ static void tunnel_announce(struct broker *b, struct tunnel *t)
 	if (b->opt.drop_first_tunnel && !b->dropped_tunnel_reply) {
 		b->dropped_tunnel_reply = true;
 		event("tunnel-reply-dropped id=%u", t->id);
-	} else
+	} else {
 		send_tunnel_reply(b, t, t->features);
+	}
 	if (b->opt.pmtu)
 		send_u16(b, t, PROTO_PMTU_NTFY, b->opt.pmtu);
 }
@@ -773,7 +778,7 @@ static int tunnel_open(struct broker *b, const struct listener *l,
 	int r;
 
 	if (!t)
-		return -ENOSPC;
+		return -ENOSPC;	/* the caller checked; kept for safety */
 	tunnel_init(b, t, l, from, m, now);
 	r = udp_socket(&l->addr, from);
 	if (r < 0) {
@@ -830,7 +835,6 @@ static void on_prepare(struct broker *b, const struct listener *l,
 {
 	struct peer to = t ? tunnel_peer(t) : main_peer(l, from);
 	char uuid[PROTO_UUID_MAX + 1];
-	int r;
 
 	if (!cookie_ok(b, from, m->cookie, now)) {
 		event("bad-cookie from=%s", addr_fmt(from).s);
@@ -851,14 +855,11 @@ static void on_prepare(struct broker *b, const struct listener *l,
 		prepare_repeat(b, t, m, uuid);
 		return;
 	}
-	if (b->opt.refuse) {
+	if (b->opt.refuse)
 		refuse(b, &to, uuid, "refusing");
-		return;
-	}
-	r = tunnel_open(b, l, from, m, now);
-	if (r == -ENOSPC)
+	else if (b->active == b->opt.max)
 		refuse(b, &to, uuid, "full");
-	else if (r < 0)
+	else if (tunnel_open(b, l, from, m, now) < 0)
 		refuse(b, &to, uuid, "kernel");
 }
 
@@ -910,9 +911,11 @@ static void on_peer_mtu(struct broker *b, struct tunnel *t, uint16_t value)
 }
 
 /*
- * One probe per tick, largest first.  A run ends at the first tick after a
- * probe no larger than one already acknowledged; an unanswered run wraps
- * around and goes on, as the real broker's does.
+ * One probe per tick, largest first, each size PROBE_REPEAT times so that
+ * one lost probe (or one that reaches a client still waiting for its
+ * TUNNEL reply) does not cost a size for the next ten minutes.  A run ends
+ * at the first tick after a probe no larger than one already acknowledged;
+ * an unanswered run wraps around and goes on, as the real broker's does.
  */
 static void probe_tick(struct broker *b, struct tunnel *t, int64_t now)
 {
@@ -926,8 +929,9 @@ static void probe_tick(struct broker *b, struct tunnel *t, int64_t now)
 		t->next_probe = now + PROBE_RERUN_MS;
 		return;
 	}
-	size = proto_probe_sizes[PROTO_PROBE_COUNT - 1 - t->probe_idx];
-	t->probe_idx = (t->probe_idx + 1) % PROTO_PROBE_COUNT;
+	size = proto_probe_sizes[PROTO_PROBE_COUNT - 1 -
+				 t->probe_idx / PROBE_REPEAT];
+	t->probe_idx = (t->probe_idx + 1) % (PROTO_PROBE_COUNT * PROBE_REPEAT);
 	t->last_probe = size;
 	m.probe_len = (uint16_t)(size - PROTO_PROBE_OVERHEAD);
 	tunnel_send(b, t, &m);
