@@ -1223,31 +1223,45 @@ static bool rx_dropped(struct broker *b, const struct sockaddr_in *from,
 	return why != NULL;
 }
 
+/*
+ * One datagram from fd: its length, -ENOMSG for one to skip (not from an
+ * IPv4 peer, or dropped by the fault switches), or -errno (-EAGAIN when
+ * drained).  Skipped ones still count against the caller's budget.
+ */
+static ssize_t recv_one(struct broker *b, int fd, uint8_t *buf,
+			struct sockaddr_in *from)
+{
+	socklen_t fl = sizeof(*from);
+	ssize_t n;
+
+	do
+		n = recvfrom(fd, buf, RX_BUF, 0, (struct sockaddr *)from, &fl);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	if (fl < sizeof(*from) || from->sin_family != AF_INET ||
+	    rx_dropped(b, from, buf, (size_t)n))
+		return -ENOMSG;
+	return n;
+}
+
 static void drain_main(struct broker *b, const struct listener *l,
 		       int64_t now)
 {
 	uint8_t buf[RX_BUF];
 	struct sockaddr_in from = { 0 };
-	socklen_t fl;
-	ssize_t n;
-	int i;
 
-	for (i = 0; i < RX_BUDGET; i++) {
-		fl = sizeof(from);
-		n = recvfrom(l->fd, buf, sizeof(buf), 0,
-			     (struct sockaddr *)&from, &fl);
+	for (int i = 0; i < RX_BUDGET; i++) {
+		ssize_t n = recv_one(b, l->fd, buf, &from);
+
+		if (n == -ENOMSG)
+			continue;
 		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno != EAGAIN)
-				warn_err(errno, "recv on %s",
+			if (n != -EAGAIN)
+				warn_err((int)-n, "recv on %s",
 					 addr_fmt(&l->addr).s);
 			return;
 		}
-		if (fl < sizeof(from) || from.sin_family != AF_INET)
-			continue;
-		if (rx_dropped(b, &from, buf, (size_t)n))
-			continue;
 		main_rx(b, l, buf, (size_t)n, &from, now);
 	}
 }
@@ -1256,35 +1270,28 @@ static void drain_tunnel(struct broker *b, struct tunnel *t, int64_t now)
 {
 	uint8_t buf[RX_BUF];
 	struct sockaddr_in from = { 0 };
-	socklen_t fl;
-	ssize_t n;
-	int i;
 
-	for (i = 0; i < RX_BUDGET; i++) {
-		fl = sizeof(from);
-		n = recvfrom(t->fd, buf, sizeof(buf), 0,
-			     (struct sockaddr *)&from, &fl);
+	for (int i = 0; i < RX_BUDGET; i++) {
+		ssize_t n = recv_one(b, t->fd, buf, &from);
+
+		if (n == -EAGAIN)
+			return;
+		if (n == -ENOMSG)
+			continue;
 		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN)
-				return;
 			if (b->mute)
 				continue;
-			if (errno != EMSGSIZE)
+			if (n != -EMSGSIZE)
 				t->errors++;
 			if (b->opt.verbose)
-				warn_err(errno, "recv id=%u", t->id);
+				warn_err((int)-n, "recv id=%u", t->id);
 			if (t->errors >= MAX_SOCK_ERRORS) {
 				tunnel_close(b, t, PROTO_ERR_BROKER_FAILURE);
 				return;
 			}
 			continue;
 		}
-		if (fl < sizeof(from) || from.sin_family != AF_INET ||
-		    !addr_eq(&from, &t->peer))
-			continue;
-		if (rx_dropped(b, &from, buf, (size_t)n))
+		if (!addr_eq(&from, &t->peer))
 			continue;
 		if (!tunnel_rx(b, t, buf, (size_t)n, now))
 			return;
