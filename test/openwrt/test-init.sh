@@ -261,7 +261,7 @@ config broker 'mesh_vpn'
 EOF
 case_check "one section with every option" <<'EOF'
 instance mesh_vpn
-command /usr/sbin/l2tpd -u c0:ff:ee:00:11:22 -i mesh-vpn -t 1 -b broker1.example.net:10000 -b 192.0.2.7:20000 -L 8000 -s /lib/l2tpd/hook -I pppoe-wan -a
+command /usr/sbin/l2tpd -f -u c0:ff:ee:00:11:22 -i mesh-vpn -t 1 -b broker1.example.net:10000 -b 192.0.2.7:20000 -L 8000 -s /lib/l2tpd/hook -I pppoe-wan -a
 group mesh-vpn
 respawn
 stderr 1
@@ -285,11 +285,11 @@ config broker 'b'
 EOF
 case_check "two sections get tunnel ids 1 and 2" <<'EOF'
 instance a
-command /usr/sbin/l2tpd -u uuid-a -i l2tp0 -t 1 -b a.example:1 -g
+command /usr/sbin/l2tpd -f -u uuid-a -i l2tp0 -t 1 -b a.example:1 -g
 respawn
 stderr 1
 instance b
-command /usr/sbin/l2tpd -u uuid-b -i l2tp1 -t 2 -b b.example:2 -b c.example:3 -r
+command /usr/sbin/l2tpd -f -u uuid-b -i l2tp1 -t 2 -b b.example:2 -b c.example:3 -r
 respawn
 stderr 1
 reload-trigger tunneldigger
@@ -316,7 +316,7 @@ config broker 'on'
 EOF
 case_check "disabled sections are left alone and use no tunnel id" <<'EOF'
 instance on
-command /usr/sbin/l2tpd -u uuid-on -i l2tp2 -t 1 -b b.example:2 -I pppoe-wan
+command /usr/sbin/l2tpd -f -u uuid-on -i l2tp2 -t 1 -b b.example:2 -I pppoe-wan
 respawn
 stderr 1
 reload-trigger tunneldigger
@@ -346,7 +346,7 @@ logger -t l2tpd -p daemon.warn broker section 'cfg000001' has no uuid; not start
 logger -t l2tpd -p daemon.warn broker section 'nointerface' has no interface; not started
 logger -t l2tpd -p daemon.warn broker section 'noaddress' has no address; not started
 instance good
-command /usr/sbin/l2tpd -u u -i l2tp2 -t 1 -b a.example:1
+command /usr/sbin/l2tpd -f -u u -i l2tp2 -t 1 -b a.example:1
 respawn
 stderr 1
 reload-trigger tunneldigger
@@ -362,7 +362,7 @@ EOF
 case_check "an unknown broker_selection warns and keeps the default" <<'EOF'
 logger -t l2tpd -p daemon.warn broker section 'x': unknown broker_selection 'fastest' (usage, first or random); using first
 instance x
-command /usr/sbin/l2tpd -u u -i l2tp0 -t 1 -b a.example:1
+command /usr/sbin/l2tpd -f -u u -i l2tp0 -t 1 -b a.example:1
 respawn
 stderr 1
 reload-trigger tunneldigger
@@ -383,11 +383,11 @@ config broker 'device'
 EOF
 case_check "bind_interface: a network's device, else the name as given" <<'EOF'
 instance up
-command /usr/sbin/l2tpd -u u1 -i l2tp0 -t 1 -b a.example:1 -I br-lan
+command /usr/sbin/l2tpd -f -u u1 -i l2tp0 -t 1 -b a.example:1 -I br-lan
 respawn
 stderr 1
 instance device
-command /usr/sbin/l2tpd -u u2 -i l2tp1 -t 2 -b a.example:1 -I br-wan
+command /usr/sbin/l2tpd -f -u u2 -i l2tp1 -t 2 -b a.example:1 -I br-wan
 respawn
 stderr 1
 reload-trigger tunneldigger
@@ -410,11 +410,11 @@ config broker 'unlimited'
 EOF
 case_check "limit_bw_down present, and empty" <<'EOF'
 instance limited
-command /usr/sbin/l2tpd -u u1 -i l2tp0 -t 1 -b a.example:1 -L 1024
+command /usr/sbin/l2tpd -f -u u1 -i l2tp0 -t 1 -b a.example:1 -L 1024
 respawn
 stderr 1
 instance unlimited
-command /usr/sbin/l2tpd -u u2 -i l2tp1 -t 2 -b a.example:1
+command /usr/sbin/l2tpd -f -u u2 -i l2tp1 -t 2 -b a.example:1
 respawn
 stderr 1
 reload-trigger tunneldigger
@@ -439,11 +439,11 @@ config broker 'third'
 EOF
 case_check "plain option address, no globbing, quoting kept, one section per interface" <<'EOF'
 instance first
-command /usr/sbin/l2tpd -u 'node with spaces' -i l2tp0 -t 1 -b a.example:1 -b b.example:2 -s '/etc/my hook'
+command /usr/sbin/l2tpd -f -u 'node with spaces' -i l2tp0 -t 1 -b a.example:1 -b b.example:2 -s '/etc/my hook'
 respawn
 stderr 1
 instance second
-command /usr/sbin/l2tpd -u u2 -i l2tp1 -t 2 -b '*:1'
+command /usr/sbin/l2tpd -f -u u2 -i l2tp1 -t 2 -b '*:1'
 respawn
 stderr 1
 logger -t l2tpd -p daemon.warn broker section 'third': interface 'l2tp0' is already used by another section; not started
