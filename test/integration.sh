@@ -17,7 +17,7 @@ failed=0
 failed_names=()
 for s in "${scripts[@]}"; do
 	start=$(date +%s)
-	if timeout -k 5 "${SCENARIO_TIMEOUT:-240}" bash "$s"; then
+	if timeout -k 5 "${SCENARIO_TIMEOUT:-420}" bash "$s"; then
 		passed=$((passed + 1))
 	else
 		failed=$((failed + 1))
