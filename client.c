@@ -150,6 +150,14 @@ static void send_error(struct client *c, struct broker *b, uint8_t reason)
 	(void)send_msg(c, b, &m);
 }
 
+static void send_keepalive(struct client *c, struct broker *b, int64_t now)
+{
+	struct proto_msg ka = { .type = PROTO_KEEPALIVE, .seq = b->ka_seq++ };
+
+	(void)send_msg(c, b, &ka);
+	b->ka_next = now + T_KEEPALIVE;
+}
+
 static void send_prepare(struct client *c, struct broker *b, int64_t now)
 {
 	struct proto_msg m = { .type = PROTO_PREPARE };
@@ -585,6 +593,10 @@ void client_on_msg(struct client *c, struct broker *b,
 	default:
 		break; /* KEEPALIVE: liveness only */
 	}
+	/* Awake anyway: a keepalive due soon goes now, which saves a wakeup
+	 * of its own (an idle tunnel then wakes once per broker beat). */
+	if (b->state == BS_KEEPALIVE && b->ka_next - now <= T_KA_EARLY)
+		send_keepalive(c, b, now);
 	client_step(c, now);
 }
 
@@ -648,12 +660,12 @@ static void keepalive_timers(struct client *c, struct broker *b, int64_t now)
 		}
 	}
 	if (now >= b->ka_next) {
-		struct proto_msg ka = { .type = PROTO_KEEPALIVE, .seq = b->ka_seq++ };
-
-		(void)send_msg(c, b, &ka);
-		b->ka_next += T_KEEPALIVE;
-		if (b->ka_next <= now)
-			b->ka_next = now + T_KEEPALIVE;
+		send_keepalive(c, b, now);
+		/* The broker keeps its own 5 s beat: plan ours for just after
+		 * its next one, so the receive wakeup sends it too. */
+		if (now - b->last_rx < T_KEEPALIVE)
+			b->ka_next = min64(b->ka_next,
+					   b->last_rx + T_KEEPALIVE + T_KA_ALIGN);
 	}
 	if (b->pmtu_collect && now >= b->pmtu_collect)
 		pmtu_collect(c, b, now);

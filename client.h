@@ -33,6 +33,8 @@
 /* Timers, in milliseconds (nominal periods, PROTOCOL.md 5.2). */
 #define T_RESEND 2000
 #define T_KEEPALIVE 5000
+#define T_KA_EARLY 2500        /* a keepalive this close goes with a receive */
+#define T_KA_ALIGN 250
 #define T_LIVENESS 60000
 #define T_SILENCE 15000        /* start probing a silent broker */
 #define T_SILENCE_PROBE 1000
