@@ -599,7 +599,6 @@ static int run(struct app *a)
 		unsigned n = 0;
 		int timeout, r;
 
-		now = now_ms();
 		if (got_chld) {
 			got_chld = 0;
 			reap_children(a, now);
@@ -675,14 +674,16 @@ static int run(struct app *a)
 
 		struct timespec ts = { timeout / 1000, (long)(timeout % 1000) * 1000000 };
 		r = ppoll(pfd, n, timeout < 0 ? NULL : &ts, &wait_mask);
+		/* The one clock read per wakeup; handling an event takes far
+		 * less than the millisecond the timers are kept in. */
+		now = now_ms();
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
 			log_err("poll: %s", strerror(errno));
-			client_stop(&a->client, PROTO_ERR_CLIENT_FAILURE, now_ms());
+			client_stop(&a->client, PROTO_ERR_CLIENT_FAILURE, now);
 			return 1;
 		}
-		now = now_ms();
 		for (unsigned i = 0; i < n && r > 0; i++) {
 			if (!pfd[i].revents)
 				continue;
