@@ -109,7 +109,7 @@ TEST_ENV = L2TPD=$(CURDIR)/$(BIN) BROKER=$(CURDIR)/$(BT)/broker SPRAY=$(CURDIR)/
 ifeq ($(SAN),1)
   # Sanitizers under emulation are several times slower: fewer leak
   # cycles, more time per scenario.
-  TEST_ENV += CYCLES=100 SCENARIO_TIMEOUT=480 SANITIZED=1
+  TEST_ENV += CYCLES=100 SCENARIO_TIMEOUT=600 SANITIZED=1
 endif
 
 test-integration: $(BIN) $(BT)/broker $(BT)/spray
@@ -206,6 +206,7 @@ BENCH_VM_TIMEOUT := $(or $(L2TPD_TEST_VM_TIMEOUT),2400)
 
 bench: l2tpd $(BT)/broker
 	rm -rf $(BENCH_RESULTS)
+	$(Q)mkdir -p $(BENCH_RESULTS) && cut -d' ' -f1-3 /proc/loadavg >$(BENCH_RESULTS)/load-before
 	L2TPD_TEST_VM_TIMEOUT=$(BENCH_VM_TIMEOUT) $(TEST_ENV) \
 		test/vm --results $(BENCH_RESULTS) test/bench.sh
 	$(Q)$(MAKE) --no-print-directory strip
@@ -216,6 +217,7 @@ bench: l2tpd $(BT)/broker
 	{ echo "# l2tpd benchmarks"; echo; \
 	  echo "- machine: $$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1), $$(nproc) cores"; \
 	  echo "- date: $$(date -u '+%Y-%m-%d %H:%M UTC'), l2tpd $(VERSION) ($$(git describe --always --dirty 2>/dev/null || echo no git))"; \
+	  echo "- host load average (1, 5, 15 min) before the run: $$(cat $(BENCH_RESULTS)/load-before); after it: $$(cut -d' ' -f1-3 /proc/loadavg) (the VM's own load included)"; \
 	  awk -v row="| static binary size, stripped (bytes) | $$size | - | - | - | <= 65536 (64 KiB) | $$v |" \
 		'{ print } /^\|---/ && !done { print row; done = 1 }' \
 		$(BENCH_RESULTS)/bench/results.md; \

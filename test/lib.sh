@@ -189,3 +189,57 @@ bring_up() {
 	configure_broker_end || return 1
 	tunnel_pings 15
 }
+
+# ---- timing helpers (test/bench.sh) ----
+
+# ms_clock VAR: the wall clock in milliseconds, into VAR, without a fork
+# (now_ms forks date, which alone takes milliseconds in the VM).
+ms_clock() {
+	local _ms_us=${EPOCHREALTIME//[!0-9]/}
+	printf -v "$1" '%d' $((_ms_us / 1000))
+}
+
+# poll_until MS COMMAND...: runs COMMAND every 10 ms until it succeeds, and
+# fails after MS milliseconds.  The pause is a read with a timeout on a FIFO
+# nobody writes to, so with a builtin COMMAND a round costs no fork.
+poll_until() {
+	local limit now
+	ms_clock limit
+	limit=$((limit + $1))
+	shift
+	if [ -z "${POLL_FD:-}" ]; then
+		[ -p "$T/poll.fifo" ] || mkfifo "$T/poll.fifo" 2>/dev/null || true
+		exec {POLL_FD}<>"$T/poll.fifo"
+	fi
+	until "$@"; do
+		ms_clock now
+		[ "$now" -lt "$limit" ] || return 1
+		read -r -t 0.01 -u "$POLL_FD" || true
+	done
+}
+
+# lines_at_least N PATTERN FILE: count_at_least without a fork.
+lines_at_least() {
+	local line n=0
+	[ -r "$3" ] || return 1
+	while IFS= read -r line; do
+		[[ $line != *"$2"* ]] || n=$((n + 1))
+	done <"$3"
+	[ "$n" -ge "$1" ]
+}
+
+# teardown_net: stops every daemon started so far and removes both
+# namespaces; a script may then pick a new ID, NSB and NSC and call
+# setup_net again for a fresh pair.
+teardown_net() {
+	local pid
+	for pid in "${PIDS[@]}"; do
+		kill "$pid" 2>/dev/null || true
+	done
+	for pid in "${PIDS[@]}"; do
+		wait "$pid" 2>/dev/null || true
+	done
+	PIDS=()
+	ip netns del "$NSB" 2>/dev/null || true
+	ip netns del "$NSC" 2>/dev/null || true
+}

@@ -1,0 +1,575 @@
+#!/bin/bash
+# make bench: what l2tpd costs and how fast it reacts, measured against the
+# test broker in network namespaces (inside test/vm's VM when this kernel
+# has no L2TP).  Every timing is taken RUNS times (default 10) and reported
+# as median, minimum and maximum; the idle figures come from one tunnel left
+# alone for BENCH_IDLE_SECONDS (default 300), then strace watches it for
+# another 60 s.  Each group of measurements gets a fresh namespace pair.
+#
+# Raw samples: $RESULTS/bench/*.txt.  The table: $RESULTS/bench/results.md,
+# to which the Makefile adds the binary size and the machine.
+. "$(dirname "$0")/lib.sh"
+
+RUNS=${RUNS:-10}
+IDLE=${BENCH_IDLE_SECONDS:-300}
+case $RUNS in '' | *[!0-9]*) echo "RUNS must be a number" >&2; exit 2 ;; esac
+case $IDLE in '' | *[!0-9]*) echo "BENCH_IDLE_SECONDS must be a number" >&2; exit 2 ;; esac
+[ "$RUNS" -ge 1 ] || RUNS=1
+[ "$IDLE" -ge 60 ] || IDLE=60
+STRACE_SECONDS=60
+OUT=$RESULTS/bench
+mkdir -p "$OUT"
+rm -f "$OUT"/*.txt "$OUT"/*.md
+# BENCH_TRACE=1: a shell trace of this script in $RESULTS/bench/trace.log.
+if [ -n "${BENCH_TRACE:-}" ]; then
+	exec {BASH_XTRACEFD}>"$OUT/trace.log"
+	PS4='+ $EPOCHREALTIME ${LINENO}: '
+	set -x
+fi
+export T L2TPD BTUN CTUN
+need_l2tp
+mkfifo "$T/poll.fifo"
+# The first exec of each binary reads it over 9p; not part of any figure.
+"$L2TPD" -V >/dev/null 2>&1 || true
+"$BROKER" -h >/dev/null 2>&1 || true
+ping -V >/dev/null 2>&1 || true
+ip -V >/dev/null 2>&1 || true
+BENCH_T0=$(date +%s)
+
+# ---- run inside the namespaces (exported, called through ip netns exec) ----
+
+# ns_client OUT PING L2TPD-ARGS...: in the client namespace, start l2tpd and
+# write to OUT.iface the milliseconds until l2tp0 exists; unless PING is
+# "-", wait for the hook's marker OUT.hooked and write to OUT.ping the
+# milliseconds until the first ping reply from PING (and to OUT.hook when
+# the marker was seen).  OUT.t0 is the start on the wall clock, OUT.pid
+# l2tpd's PID.  Then stay l2tpd's parent until SIGTERM, which is passed on.
+ns_client() {
+	local out=$1 ping=$2 t0 t1
+	shift 2
+	ms_clock t0
+	"$L2TPD" -f "$@" >>"$out.log" 2>&1 &
+	CPID=$!
+	trap 'kill -TERM $CPID 2>/dev/null; wait $CPID; exit 0' TERM
+	echo "$t0" >"$out.t0"
+	echo "$CPID" >"$out.pid"
+	if poll_until 30000 test -e /sys/class/net/l2tp0; then
+		ms_clock t1
+		echo $((t1 - t0)) >"$out.iface"
+	else
+		echo timeout >"$out.iface"
+	fi
+	if [ "$ping" != - ]; then
+		if poll_until 30000 test -e "$out.hooked" && ms_clock t1 &&
+			echo $((t1 - t0)) >"$out.hook" &&
+			poll_until 30000 ping_once "$ping"; then
+			ms_clock t1
+			echo $((t1 - t0)) >"$out.ping"
+		else
+			echo timeout >"$out.ping"
+		fi
+	fi
+	wait $CPID
+}
+
+# Up to 2 s of echo requests every 10 ms, done at the first reply.
+ping_once() { ping -n -q -c 1 -w 2 -i 0.01 "$1" >/dev/null 2>&1; }
+
+# first_l2tp_iface: IFC becomes the first l2tp* interface, if there is one.
+first_l2tp_iface() {
+	local f
+	for f in /sys/class/net/l2tp*; do
+		[ -e "$f" ] || return 1
+		IFC=${f##*/}
+		return 0
+	done
+}
+
+# ns_broker_conf: in the broker namespace, configure the broker's end of the
+# tunnel as soon as its interface appears.
+ns_broker_conf() {
+	local t
+	poll_until 30000 first_l2tp_iface || return 1
+	ip -b - <<-EOF
+	addr add $BTUN/24 dev $IFC
+	link set dev $IFC up
+	EOF
+	ms_clock t
+	echo "$t" >"$T/run.bconf"
+}
+
+export -f ns_client ping_once first_l2tp_iface ns_broker_conf ms_clock poll_until
+
+# ---- in this shell ----
+
+GROUP_NO=0
+# group TITLE: stop everything, then a fresh namespace pair.  IPv6 is off in
+# both so that router solicitations and DAD do not count as idle traffic.
+group() {
+	teardown_net
+	GROUP_NO=$((GROUP_NO + 1))
+	ID=$$g$GROUP_NO
+	NSB=l2b$ID
+	NSC=l2c$ID
+	setup_net
+	inb sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+	inc sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+	log "== $1 ($(( $(date +%s) - BENCH_T0 )) s into the run)"
+}
+
+# launch_broker NAME ARGS...: like start_broker, but returns at once (the
+# timed restarts must not wait for the broker's "listening").
+launch_broker() {
+	local name=$1
+	shift
+	ip netns exec "$NSB" "$BROKER" "$@" >"$T/$name.log" 2>&1 &
+	PIDS+=($!)
+	BROKER_PID=$!
+}
+
+# A hook that configures the client's end like make_hook's and then leaves
+# a marker.  ARP retries every 10 ms instead of every second on l2tp0, so a
+# request lost while the broker's end is still being configured costs 10 ms,
+# not a second.
+make_timing_hook() {
+	HOOK=$T/timing-hook.sh
+	cat >"$HOOK" <<HOOK
+#!/bin/sh
+[ "\$1" = session.up ] || exit 0
+echo 10 >/proc/sys/net/ipv4/neigh/\$2/retrans_time_ms
+echo 100 >/proc/sys/net/ipv4/neigh/\$2/mcast_solicit
+ip link set "\$2" up
+ip addr add $CTUN/24 dev "\$2"
+: >$T/run.hooked
+HOOK
+	chmod +x "$HOOK"
+}
+
+# run_client PING L2TPD-ARGS...: one timed start (see ns_client); the
+# results are in $T/run.iface and $T/run.ping.
+run_client() {
+	local ping=$1
+	shift
+	rm -f "$T"/run.iface "$T"/run.ping "$T"/run.hook "$T"/run.hooked \
+		"$T"/run.t0 "$T"/run.pid "$T"/run.bconf
+	ip netns exec "$NSC" bash -c 'ns_client "$@"' _ "$T/run" "$ping" "$@" &
+	RUNNER=$!
+	PIDS+=($RUNNER)
+	wait_for 40 test -s "$T/run.iface" || true
+	[ "$ping" = - ] || wait_for 70 test -s "$T/run.ping" || true
+}
+
+broker_has_tunnel() { inb bash -c 'first_l2tp_iface'; }
+
+# gone PID: PID has exited (a zombie counts).
+gone() {
+	local pid comm state
+	read -r pid comm state _ 2>/dev/null <"/proc/$1/stat" || return 0
+	[ "$state" = Z ]
+}
+
+# stop_client_run: l2tpd stopped (SIGTERM) and gone, its tunnel gone at the
+# broker too, so the next run starts from the same state.
+stop_client_run() {
+	kill -TERM "$RUNNER" 2>/dev/null || true
+	if ! wait_for 15 gone "$RUNNER"; then
+		log "l2tpd did not stop within 15 s; killing it"
+		kill -KILL "$(cat "$T/run.pid" 2>/dev/null)" "$RUNNER" 2>/dev/null || true
+	fi
+	wait "$RUNNER" 2>/dev/null || true
+	wait_for 10 eval '! broker_has_tunnel' || log "the broker kept a tunnel"
+	inc ip neigh flush all 2>/dev/null || true
+	sleep 0.2
+}
+
+# sample NAME VALUE: one raw sample.
+sample() {
+	echo "$2" >>"$OUT/$1.txt"
+	log "$1: $2"
+}
+
+# show FILE: the samples of one figure, on one line.
+show() { log "$1: $(tr '\n' ' ' <"$OUT/$1.txt" 2>/dev/null) ms"; }
+
+# A value from /proc/PID/status, e.g. status_field PID VmHWM.
+status_field() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
+wakeups() { echo $(( $(status_field "$1" voluntary_ctxt_switches) + $(status_field "$1" nonvoluntary_ctxt_switches) )); }
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+run_ns() { awk '{ print $1 }' "/proc/$1/schedstat" 2>/dev/null || echo 0; }
+tx_bytes() { inc cat "/sys/class/net/$VC/statistics/tx_bytes"; }
+
+# random_pause: 1.0 to 5.9 s, so that restarts fall at every point of the
+# 5 s keepalive cycle.
+random_pause() { sleep "$((1 + RANDOM % 5)).$((RANDOM % 10))"; }
+
+# ---- 1. start to tunnel interface ----
+group "start to tunnel interface"
+start_broker st_broker -l $BADDR:$PORT
+for i in $(seq "$RUNS"); do
+	run_client - -u bench-$ID -i l2tp0 -b $BADDR:$PORT
+	sample start_iface "$(cat "$T/run.iface" 2>/dev/null || echo timeout)"
+	stop_client_run
+done
+show start_iface
+
+# ---- 2. start to first ping reply ----
+group "start to first ping reply across the tunnel"
+make_timing_hook
+start_broker ping_broker -l $BADDR:$PORT
+for i in $(seq "$RUNS"); do
+	ip netns exec "$NSB" bash -c ns_broker_conf &
+	conf=$!
+	PIDS+=($conf)
+	run_client $BTUN -u bench-$ID -i l2tp0 -b $BADDR:$PORT -s "$HOOK"
+	sample start_ping "$(cat "$T/run.ping" 2>/dev/null || echo timeout)"
+	wait "$conf" 2>/dev/null || true
+	t0=$(cat "$T/run.t0" 2>/dev/null || echo 0)
+	bconf=$(cat "$T/run.bconf" 2>/dev/null || echo "$t0")
+	echo "iface=$(cat "$T/run.iface") broker_end_configured=$((bconf - t0))" \
+		"hook_done=$(cat "$T/run.hook" 2>/dev/null) ping=$(cat "$T/run.ping")" \
+		>>"$OUT/start_ping_detail.txt"
+	stop_client_run
+done
+show start_ping
+
+# ---- 3. failover: the first broker never answers ----
+group "failover, first broker dead"
+start_broker fo_dead_good -l $BADDR:8943
+for i in $(seq "$RUNS"); do
+	# 10.77.0.9 is on the link but nobody has it.
+	run_client - -u bench-$ID -i l2tp0 -b 10.77.0.9:$PORT -b $BADDR:8943
+	sample failover_dead "$(cat "$T/run.iface" 2>/dev/null || echo timeout)"
+	stop_client_run
+done
+show failover_dead
+
+# ---- 4. failover: the first broker refuses ----
+group "failover, first broker refuses"
+start_broker fo_refuser -l $BADDR:$PORT -E
+start_broker fo_refused_good -l $BADDR:8943
+for i in $(seq "$RUNS"); do
+	run_client - -u bench-$ID -i l2tp0 -b $BADDR:$PORT -b $BADDR:8943
+	sample failover_refused "$(cat "$T/run.iface" 2>/dev/null || echo timeout)"
+	stop_client_run
+done
+show failover_refused
+
+# recover_after TIMEOUT_MS FILE N T0 NAME: the time from T0 until FILE has N
+# "tunnel up" lines, as a sample of NAME.
+recover_after() {
+	local t1
+	if poll_until "$1" lines_at_least "$3" 'tunnel up' "$2"; then
+		ms_clock t1
+		sample "$5" $((t1 - $4))
+	else
+		sample "$5" timeout
+	fi
+}
+
+# ---- 5. graceful broker restart ----
+group "recovery after a graceful broker restart"
+start_broker gr0 -l $BADDR:$PORT
+bring_up || log "no tunnel at the start"
+prev=$gr0_PID
+for i in $(seq "$RUNS"); do
+	random_pause
+	kill -TERM "$prev"
+	wait "$prev" 2>/dev/null || true
+	ms_clock t0
+	launch_broker gr$i -l $BADDR:$PORT
+	prev=$BROKER_PID
+	recover_after 60000 "$T/gr$i.log" 1 "$t0" recovery_graceful
+done
+show recovery_graceful
+
+# ---- 6. bind interface down and up again ----
+# A link that is down does not end the tunnel by itself: l2tpd gives it up
+# after 15 s of silence and 5 probes, and a 10 s outage passes without a
+# new tunnel.  So the link stays down for 10 s, or until l2tpd has given
+# the tunnel up (the hook's session.down) if that is later; then the time
+# from link up to the broker's next "tunnel up" is l2tpd's reaction.
+group "recovery after the bind interface returns"
+start_broker bind_broker -l $BADDR:$PORT
+bring_up -I "$VC" || log "no tunnel at the start"
+for i in $(seq "$RUNS"); do
+	sleep 1
+	downs=$(grep -c '^session.down' "$HOOK_LOG" || true)
+	inc ip link set "$VC" down
+	ms_clock d0
+	sleep 10
+	if lines_at_least $((downs + 1)) session.down "$HOOK_LOG"; then
+		echo "gone within 10 s" >>"$OUT/bind_outage.txt"
+	else
+		poll_until 60000 lines_at_least $((downs + 1)) session.down "$HOOK_LOG" ||
+			log "l2tpd kept the tunnel through a 70 s outage"
+		ms_clock d1
+		echo "still up after 10 s; given up $((d1 - d0)) ms after link down" \
+			>>"$OUT/bind_outage.txt"
+	fi
+	# The watcher polls from before the link comes up, and the link is
+	# brought up by a shell already in the namespace, which notes the time
+	# when ip returns (ip's start-up, before its request, is left out).
+	rm -f "$T/bind.up"
+	(poll_until 60000 lines_at_least $((i + 1)) 'tunnel up' "$T/bind_broker.log" &&
+		ms_clock t1 && echo "$t1" >"$T/bind.up") &
+	watcher=$!
+	inc bash -c 'ms_clock a; ip link set dev "$1" up; ms_clock b; echo "$a $b"' _ "$VC" >"$T/bind.link"
+	read -r t0 t1 <"$T/bind.link"
+	wait "$watcher" || true
+	if [ -s "$T/bind.up" ]; then
+		d=$(($(cat "$T/bind.up") - t1))
+		sample recovery_bind $((d < 0 ? 0 : d))
+		echo "ip link set up took $((t1 - t0)) ms" >>"$OUT/bind_outage.txt"
+	else
+		sample recovery_bind timeout
+	fi
+done
+show recovery_bind
+
+# ---- 7. broker crash and restart ----
+group "recovery after a broker crash (SIGKILL) and restart"
+start_broker cr0 -l $BADDR:$PORT
+bring_up || log "no tunnel at the start"
+prev=$cr0_PID
+for i in $(seq "$RUNS"); do
+	random_pause
+	kill -KILL "$prev"
+	wait "$prev" 2>/dev/null || true
+	ms_clock t0
+	launch_broker cr$i -l $BADDR:$PORT
+	prev=$BROKER_PID
+	recover_after 60000 "$T/cr$i.log" 1 "$t0" recovery_crash
+done
+show recovery_crash
+
+# ---- 8. idle: memory, wakeups, CPU, bytes; then syscalls ----
+group "idle tunnel: ${IDLE} s, then ${STRACE_SECONDS} s under strace"
+start_broker idle_broker -l $BADDR:$PORT
+bring_up || log "no tunnel at the start"
+# Let the first path MTU discovery finish (its hook call included).
+wait_for 15 mtu_is 1446 || true
+sleep 1
+pid=$CLIENT_PID
+hz=$(getconf CLK_TCK)
+ms_clock w0
+ctx0=$(wakeups "$pid")
+tick0=$(cpu_ticks "$pid")
+run0=$(run_ns "$pid")
+tx0=$(tx_bytes)
+sleep 60
+ms_clock w1
+ctx1=$(wakeups "$pid")
+hwm=$(status_field "$pid" VmHWM)
+rss=$(status_field "$pid" VmRSS)
+walk_rss=$(awk '$1 == "Rss:" { print $2 }' "/proc/$pid/smaps_rollup")
+walk_pss=$(awk '$1 == "Pss:" { print $2 }' "/proc/$pid/smaps_rollup")
+sleep $((IDLE - 60))
+ms_clock w2
+tick1=$(cpu_ticks "$pid")
+run1=$(run_ns "$pid")
+tx1=$(tx_bytes)
+{
+	echo "pid=$pid"
+	echo "clk_tck=$hz"
+	echo "vmhwm_kib=$hwm"
+	echo "vmrss_kib=$rss"
+	echo "smaps_rss_kib=$walk_rss"
+	echo "smaps_pss_kib=$walk_pss"
+	echo "clocksource=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
+	echo "wakeup_window_ms=$((w1 - w0))"
+	echo "wakeups=$((ctx1 - ctx0))"
+	echo "idle_window_ms=$((w2 - w0))"
+	echo "cpu_ticks=$((tick1 - tick0))"
+	echo "sched_run_ns=$((run1 - run0))"
+	echo "tx_bytes=$((tx1 - tx0))"
+} >"$OUT/idle.txt"
+grep -q '^state=keepalive$' /var/run/l2tpd/l2tp0.state ||
+	log "the tunnel was not in keepalive at the end of the idle window"
+timeout -s INT "$STRACE_SECONDS" strace -f -c -p "$pid" -o "$OUT/strace.txt" 2>/dev/null || true
+sed 's/^/  strace: /' "$OUT/strace.txt"
+echo "strace_seconds=$STRACE_SECONDS" >>"$OUT/idle.txt"
+echo "syscalls=$(awk '$NF == "total" { print $4 }' "$OUT/strace.txt")" >>"$OUT/idle.txt"
+echo "clock_gettime_calls=$(awk '$NF == "clock_gettime" { print $4 }' "$OUT/strace.txt")" >>"$OUT/idle.txt"
+ping_c2b || log "the tunnel no longer passes traffic after the idle window"
+teardown_net
+log "measurements done after $(( $(date +%s) - BENCH_T0 )) s"
+
+# ---- the table ----
+
+# stats NAME: "median min max n failed" of NAME's samples (ms).
+stats() {
+	local f=$OUT/$1.txt
+	grep -E '^[0-9]+$' "$f" 2>/dev/null | sort -n |
+		awk -v bad="$(grep -cvE '^[0-9]+$' "$f" 2>/dev/null)" '
+		{ a[NR] = $1 }
+		END {
+			if (NR == 0) { print "-", "-", "-", 0, bad + 0; exit }
+			m = NR % 2 ? a[(NR + 1) / 2] : int((a[NR / 2] + a[NR / 2 + 1]) / 2 + 0.5)
+			print m, a[1], a[NR], NR, bad + 0
+		}'
+}
+
+# verdict VALUE LIMIT UNIT: met, or missed by how much.
+verdict() {
+	case $1 in *[!0-9.-]* | '' | -) echo "no data"; return ;; esac
+	awk -v v="$1" -v l="$2" -v u="$3" 'BEGIN {
+		if (v <= l) print "met"
+		else printf "missed by %g%s (+%.0f%%)\n", v - l, u == "" ? "" : " " u, (v - l) * 100 / l
+	}'
+}
+
+idle() { sed -n "s/^$1=//p" "$OUT/idle.txt"; }
+
+TABLE=$OUT/results.md
+row() { printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$@" >>"$TABLE"; }
+
+# time_row LABEL NAME LIMIT: a timing with an absolute target ("" for none).
+time_row() {
+	local med min max n bad runs target result
+	read -r med min max n bad <<<"$(stats "$2")"
+	runs=$n
+	[ "$bad" = 0 ] || runs="$n ($bad timed out)"
+	if [ -n "$3" ]; then
+		target="<= $3 ms"
+		result=$(verdict "$med" "$3" ms)
+	else
+		target="-"
+		result="-"
+	fi
+	row "$1" "$med" "$min" "$max" "$runs" "$target" "$result"
+}
+
+# failover_row LABEL NAME: target 150 ms beyond the single-broker start.
+failover_row() {
+	local med min max n bad runs base extra result
+	read -r med min max n bad <<<"$(stats "$2")"
+	base=$(stats start_iface | cut -d' ' -f1)
+	runs=$n
+	[ "$bad" = 0 ] || runs="$n ($bad timed out)"
+	if [ "$med" != - ] && [ "$base" != - ]; then
+		extra=$((med - base))
+		result="$(verdict "$extra" 150 ms); difference $extra ms"
+	else
+		result="no data"
+	fi
+	row "$1" "$med" "$min" "$max" "$runs" "<= 150 ms beyond start to interface" "$result"
+}
+
+value_row() { row "$1" "$2" - - - "$3" "$4"; }
+
+hwm=$(idle vmhwm_kib)
+walk_rss=$(idle smaps_rss_kib)
+walk_pss=$(idle smaps_pss_kib)
+ww=$(idle wakeup_window_ms)
+wpm=$(awk -v n="$(idle wakeups)" -v w="$ww" 'BEGIN { printf "%.1f", n * 60000 / w }')
+iw=$(idle idle_window_ms)
+ticks=$(idle cpu_ticks)
+hz=$(idle clk_tck)
+cpu_h=$(awk -v t="$ticks" -v hz="$hz" -v w="$iw" 'BEGIN { printf "%.0f", t * 1000 / hz * 3600000 / w }')
+run_h=$(awk -v n="$(idle sched_run_ns)" -v w="$iw" 'BEGIN { printf "%.0f", n / 1e6 * 3600000 / w }')
+bytes_h=$(awk -v b="$(idle tx_bytes)" -v w="$iw" 'BEGIN { printf "%.0f", b * 3600000 / w }')
+calls=$(idle syscalls)
+cg=$(idle clock_gettime_calls)
+ss=$(idle strace_seconds)
+per() { awk -v c="${1:-0}" -v s="$ss" -v p="$2" 'BEGIN { printf "%.1f", c * p / s }'; }
+per_ka=$(per "$calls" 5)
+per_30=$(per "$calls" 30)
+per_30_cg=$(per "$((${calls:-0} - ${cg:-0}))" 30)
+# part NAME: the median of one part of the start-to-ping runs.
+part() {
+	sed -n "s/.*\<$1=\([0-9]*\).*/\1/p" "$OUT/start_ping_detail.txt" 2>/dev/null | sort -n |
+		awk '{ a[NR] = $1 } END { print NR ? a[int((NR + 1) / 2)] : "-" }'
+}
+still_up=$(grep -c '^still up' "$OUT/bind_outage.txt" 2>/dev/null || true)
+outages=$(grep -cE '^(still up|gone within)' "$OUT/bind_outage.txt" 2>/dev/null || true)
+ip_up=$(sed -n 's/^ip link set up took \([0-9]*\) ms/\1/p' "$OUT/bind_outage.txt" 2>/dev/null | sort -n |
+	awk '{ a[NR] = $1 } END { print NR ? a[int((NR + 1) / 2)] : "-" }')
+given_up=$(sed -n 's/.*given up \([0-9]*\) ms.*/\1/p' "$OUT/bind_outage.txt" 2>/dev/null | sort -n |
+	awk 'NR == 1 { lo = $1 } { hi = $1 } END { if (NR) printf "%.1f to %.1f s", lo / 1000, hi / 1000; else print "-" }')
+
+{
+	echo "- kernel: $(uname -r), Debian's stock kernel in qemu-system-x86_64 TCG (software emulation, no KVM), $(nproc) vCPUs, clock source $(idle clocksource)"
+	echo "- runs per timing: $RUNS; idle window: $IDLE s; strace window: $ss s"
+	echo
+	echo "| figure | median | min | max | runs | target | result |"
+	echo "|---|---:|---:|---:|---:|---|---|"
+} >"$TABLE"
+value_row "peak resident memory, VmHWM (KiB), 60 s with a tunnel up" "$hwm" "<= 256 KiB" "$(verdict "$hwm" 256 KiB) (under-reported, see notes)"
+value_row "resident memory by page-table walk, smaps_rollup Rss (KiB), same moment" "$walk_rss" "<= 256 KiB" "$(verdict "$walk_rss" 256 KiB)"
+time_row "start to tunnel interface present (ms)" start_iface 100
+time_row "start to first ping reply across the tunnel (ms)" start_ping ""
+failover_row "failover, first broker dead: start to tunnel interface (ms)" failover_dead
+failover_row "failover, first broker refuses (ERROR on PREPARE): start to tunnel interface (ms)" failover_refused
+time_row "recovery after broker crash (SIGKILL) and restart (ms)" recovery_crash 20000
+time_row "recovery after graceful broker restart (SIGTERM, ERROR) (ms)" recovery_graceful 1500
+time_row "recovery after the bind interface returns (ms)" recovery_bind ""
+value_row "wakeups per minute, tunnel up and idle" "$wpm" "<= 15" "$(verdict "$wpm" 15 "")"
+value_row "CPU time per hour idle (ms, utime+stime over $IDLE s)" "$cpu_h" - "-"
+value_row "syscalls per keepalive period (5 s), idle" "$per_ka" "-" "-"
+value_row "syscalls per 30 s, idle" "$per_30" "<= 40" "$(verdict "$per_30" 40 "")"
+value_row "control bytes sent per hour idle (client veth TX over $IDLE s)" "$bytes_h" - "-"
+cat >>"$TABLE" <<EOF
+
+Notes:
+
+- Times are wall-clock milliseconds from bash's \$EPOCHREALTIME (no fork);
+  conditions are polled every 10 ms, so a time may be late by about 10 ms.
+  Under TCG every guest instruction is emulated, and the host's cores may
+  be shared with other work: expect real hardware to be several times
+  faster, and read the spread (min, max) as noise as much as l2tpd.
+- Start: a shell in the client namespace starts l2tpd; the interface is
+  l2tp0 appearing in that namespace's /sys/class/net.  First ping: the
+  hook configures the client's end (ip link set up, ip addr add), a poller
+  in the broker namespace the broker's end as soon as its interface
+  appears, and ping sends every 10 ms until the first reply.  ARP on l2tp0
+  retries every 10 ms instead of every second, so a request sent before
+  the broker's end has its address does not cost a second.  Medians of the
+  parts: l2tp0 present at $(part iface) ms, broker's end configured at
+  $(part broker_end_configured) ms, hook done at $(part hook_done) ms, first
+  reply at $(part ping) ms.
+- Failover: the dead broker is 10.77.0.9, an address on the link that
+  nobody has; the refusing one is the test broker with -E.  The working
+  broker is listed second.  The target is read as the failover median's
+  distance from the single-broker start median.
+- Crash: SIGKILL, a new broker at once; the time runs from the old
+  broker's death to "tunnel up" in the new broker's log (by design l2tpd
+  waits for 15 s of silence, then sends 5 probes 1 s apart).  Graceful:
+  SIGTERM (the broker sends ERROR); the time runs from the old broker's
+  exit to "tunnel up" in the new one's log.  Each restart follows a random
+  1-6 s pause, so it falls anywhere in the 5 s keepalive cycle.
+- Bind interface: l2tpd runs with -I on its veth, which goes down.  A
+  link going down does not end the tunnel by itself (l2tpd gives a tunnel
+  up after 15 s of silence and 5 probes): in $still_up of $outages runs the
+  tunnel was still up after 10 s, so the link stayed down until l2tpd had
+  given the tunnel up ($given_up after the link went down).  The time runs
+  from "ip link set up", run by a shell in the client namespace,
+  returning (the whole command took $ip_up ms, median, mostly its start-up)
+  to the broker's next "tunnel up".
+- Idle: one tunnel, set up like the scenarios' (same hook), left alone for
+  $IDLE s after its first path MTU discovery.  VmHWM and smaps_rollup are
+  read 60 s into that window.  Kernel 6.1 counts RSS per task and folds
+  it into VmRSS/VmHWM only every 64 page faults, so for a process this
+  small VmHWM under-reports; smaps_rollup walks the page tables and is
+  exact (Pss $walk_pss KiB).  Wakeups are voluntary + involuntary context
+  switches over the window's first 60 s.  CPU time is utime+stime over
+  the whole window ($ticks ticks at $hz Hz, so 10 ms resolution),
+  extrapolated to an hour; the scheduler's exact run time for the same
+  window (/proc/PID/schedstat) extrapolates to $run_h ms per hour.  The
+  window includes path MTU rediscoveries, which start 15 s apart and back
+  off to 10 min, so a tunnel that has run for an hour does fewer.  Bytes
+  are the client veth's TX counter over the window, extrapolated to an
+  hour: keepalives, path MTU probes and ARP; no data crossed the tunnel
+  (IPv6 is off in both namespaces, so no router solicitations either).
+- Syscalls: strace -f -c attached for $ss s after the idle window, so that
+  it disturbs no other figure: $calls calls, ${cg:-0} of them clock_gettime.
+EOF
+case $(idle clocksource) in
+tsc | kvm-clock) ;;
+*) cat >>"$TABLE" <<EOF
+  With clock source $(idle clocksource) the vDSO cannot read the clock, so
+  clock_gettime is a real system call here; with a TSC clock source it
+  would not be, which would make $per_30_cg per 30 s.
+EOF
+esac
+echo
+cat "$TABLE"
