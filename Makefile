@@ -197,9 +197,10 @@ test-openwrt:
 
 # Benchmarks: test/bench.sh measures in the VM (RUNS runs per timing,
 # default 10; BENCH_IDLE_SECONDS of idle tunnel, default 300; about 15 min
-# in all), then the stripped binary's size and the machine are added here.
-# The VM writes into its own results directory, so that a concurrent
-# make test does not empty it.
+# in all); the stripped binary's size (taken before the run, of the binary
+# measured) and the machine are added here.
+# The VM runs copies of the binaries and writes into its own results
+# directory, so that a concurrent build or make test changes neither.
 .PHONY: bench
 BENCH_RESULTS := build/bench-results
 BENCH_VM_TIMEOUT := $(or $(L2TPD_TEST_VM_TIMEOUT),2400)
@@ -207,16 +208,19 @@ BENCH_VM_TIMEOUT := $(or $(L2TPD_TEST_VM_TIMEOUT),2400)
 bench: l2tpd $(BT)/broker
 	rm -rf $(BENCH_RESULTS)
 	$(Q)mkdir -p $(BENCH_RESULTS) && cut -d' ' -f1-3 /proc/loadavg >$(BENCH_RESULTS)/load-before
-	L2TPD_TEST_VM_TIMEOUT=$(BENCH_VM_TIMEOUT) $(TEST_ENV) \
-		test/vm --results $(BENCH_RESULTS) test/bench.sh
+	$(Q)git describe --always --dirty >$(BENCH_RESULTS)/version 2>/dev/null || echo no git >$(BENCH_RESULTS)/version
 	$(Q)$(MAKE) --no-print-directory strip
+	$(Q)cp l2tpd l2tpd.stripped $(BT)/broker $(BENCH_RESULTS)/
+	L2TPD_TEST_VM_TIMEOUT=$(BENCH_VM_TIMEOUT) $(TEST_ENV) \
+		L2TPD=$(CURDIR)/$(BENCH_RESULTS)/l2tpd BROKER=$(CURDIR)/$(BENCH_RESULTS)/broker \
+		test/vm --results $(BENCH_RESULTS) test/bench.sh
 	$(Q)mkdir -p bench
-	$(Q)size=$$(stat -c %s l2tpd.stripped); \
+	$(Q)size=$$(stat -c %s $(BENCH_RESULTS)/l2tpd.stripped); \
 	if [ $$size -le 65536 ]; then v=met; \
 	else v="missed by $$((size - 65536)) bytes (+$$(( (size - 65536) * 100 / 65536 ))%)"; fi; \
 	{ echo "# l2tpd benchmarks"; echo; \
 	  echo "- machine: $$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1), $$(nproc) cores"; \
-	  echo "- date: $$(date -u '+%Y-%m-%d %H:%M UTC'), l2tpd $(VERSION) ($$(git describe --always --dirty 2>/dev/null || echo no git))"; \
+	  echo "- date: $$(date -u '+%Y-%m-%d %H:%M UTC'), l2tpd $(VERSION) ($$(cat $(BENCH_RESULTS)/version) when the run began)"; \
 	  echo "- host load average (1, 5, 15 min) before the run: $$(cat $(BENCH_RESULTS)/load-before); after it: $$(cut -d' ' -f1-3 /proc/loadavg) (the VM's own load included)"; \
 	  awk -v row="| static binary size, stripped (bytes) | $$size | - | - | - | <= 65536 (64 KiB) | $$v |" \
 		'{ print } /^\|---/ && !done { print row; done = 1 }' \
