@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "cli.h"
+#include "fmt.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -7,10 +8,12 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-void cli_usage(FILE *f)
+void cli_usage(int fd)
 {
-	fputs("usage: l2tpd -u UUID -i IFNAME -b HOST:PORT [-b HOST:PORT ...] [options]\n"
+	static const char usage[] =
+	      "usage: l2tpd -u UUID -i IFNAME -b HOST:PORT [-b HOST:PORT ...] [options]\n"
 	      "  -u UUID       identifier sent to the broker (1..238 bytes, UTF-8)\n"
 	      "  -i IFNAME     name of the tunnel interface (1..15 bytes)\n"
 	      "  -b HOST:PORT  broker; repeat for more (up to 64)\n"
@@ -26,8 +29,9 @@ void cli_usage(FILE *f)
 	      "  -f            foreground: log to stderr too\n"
 	      "  -v            debug logging\n"
 	      "  -V            print the version and exit\n"
-	      "  -h            print this help and exit\n",
-	      f);
+	      "  -h            print this help and exit\n";
+
+	(void)!write(fd, usage, sizeof(usage) - 1);
 }
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -38,7 +42,7 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
+	fmt_vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
 	return -1;
 }
@@ -106,7 +110,7 @@ static const char *printable(const char *v, char *buf, size_t cap)
 		if (*p >= 0x20 && *p < 0x7F)
 			buf[n++] = (char)*p;
 		else
-			n += (size_t)snprintf(buf + n, cap - n, "\\x%02x", *p);
+			n += (size_t)fmt_snprintf(buf + n, cap - n, "\\x%02x", *p);
 	}
 	buf[n] = '\0';
 	return buf;

@@ -9,7 +9,6 @@
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
-#include <stdio.h>
 
 #include "client.h"
 
@@ -46,6 +45,6 @@ struct options {
  */
 int cli_parse(int argc, char *const argv[], struct options *o, char *err,
 	      size_t errlen);
-void cli_usage(FILE *f);
+void cli_usage(int fd);
 
 #endif

@@ -16,7 +16,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <stdio.h>
+#include <stdio.h> /* rename */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -30,6 +30,7 @@
 #include "cli.h"
 #include "client.h"
 #include "dns.h"
+#include "fmt.h"
 #include "genl.h"
 #include "log.h"
 #include "proto.h"
@@ -281,11 +282,11 @@ static void job_env(struct hook_job *j, const char *key, const char *fmt, ...)
 	if (j->nenv == HOOK_VARS)
 		return;
 	slot = j->env[j->nenv];
-	k = snprintf(slot, sizeof(j->env[0]), "%s=", key);
+	k = fmt_snprintf(slot, sizeof(j->env[0]), "%s=", key);
 	if (k < 0 || (size_t)k >= sizeof(j->env[0]))
 		return;
 	va_start(ap, fmt);
-	vsnprintf(slot + k, sizeof(j->env[0]) - (size_t)k, fmt, ap);
+	fmt_vsnprintf(slot + k, sizeof(j->env[0]) - (size_t)k, fmt, ap);
 	va_end(ap);
 	j->nenv++;
 }
@@ -361,9 +362,9 @@ static void io_hook(struct client *c, struct broker *b, const char *event)
 	}
 	j = &hook_queue[hook_count++];
 	memset(j, 0, sizeof(*j));
-	snprintf(j->event, sizeof(j->event), "%s", event);
-	snprintf(j->mtu, sizeof(j->mtu), "%d", b->mtu);
-	inet_ntop(AF_INET, &b->addr.sin_addr, addr, sizeof(addr));
+	fmt_snprintf(j->event, sizeof(j->event), "%s", event);
+	fmt_snprintf(j->mtu, sizeof(j->mtu), "%d", b->mtu);
+	fmt_inet_ntop(AF_INET, &b->addr.sin_addr, addr, sizeof(addr));
 	job_env(j, "PATH", "%s", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
 	job_env(j, "L2TPD_EVENT", "%s", event);
 	job_env(j, "L2TPD_IFNAME", "%s", a->cfg.ifname);
@@ -389,11 +390,11 @@ static void write_status(struct app *a, struct broker *b)
 
 	if (mkdir(STATUS_DIR, 0755) < 0 && errno != EEXIST)
 		return;
-	snprintf(path, sizeof(path), STATUS_DIR "/%s.state", a->cfg.ifname);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fmt_snprintf(path, sizeof(path), STATUS_DIR "/%s.state", a->cfg.ifname);
+	fmt_snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	if (b->sock_open || b->up_since)
-		inet_ntop(AF_INET, &b->addr.sin_addr, addr, sizeof(addr));
-	n = snprintf(text, sizeof(text),
+		fmt_inet_ntop(AF_INET, &b->addr.sin_addr, addr, sizeof(addr));
+	n = fmt_snprintf(text, sizeof(text),
 		     "state=%s\nbroker=%s\nbroker_addr=%s:%u\n"
 		     "tunnel_id=%u\npeer_tunnel_id=%u\nsession_id=%u\npeer_session_id=%u\n"
 		     "mtu=%d\nup_since_mono_ms=%lld\nup_since_wall=%lld\n"
@@ -419,7 +420,7 @@ static void remove_status(struct app *a)
 {
 	char path[128];
 
-	snprintf(path, sizeof(path), STATUS_DIR "/%s.state", a->cfg.ifname);
+	fmt_snprintf(path, sizeof(path), STATUS_DIR "/%s.state", a->cfg.ifname);
 	unlink(path);
 }
 
@@ -550,7 +551,7 @@ static int take_lock(struct app *a)
 	a->lock_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (a->lock_fd < 0)
 		return -errno;
-	n = snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1, "l2tpd/%s",
+	n = fmt_snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1, "l2tpd/%s",
 		     a->cfg.ifname);
 	if (bind(a->lock_fd, (struct sockaddr *)&sa,
 		 (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n)) < 0)
@@ -736,9 +737,9 @@ static int setup(struct app *a)
 	for (unsigned i = 0; i < a->opt.nbrokers; i++) {
 		struct broker *b = &a->brokers[i];
 
-		snprintf(b->host, sizeof(b->host), "%s", a->opt.brokers[i].host);
+		fmt_snprintf(b->host, sizeof(b->host), "%s", a->opt.brokers[i].host);
 		b->port = a->opt.brokers[i].port;
-		snprintf(b->name, sizeof(b->name), "%s:%u", b->host, b->port);
+		fmt_snprintf(b->name, sizeof(b->name), "%s:%u", b->host, b->port);
 		a->bio[i].fd = -1;
 		dns_query_init(&a->bio[i].dns);
 		b->io = &a->bio[i];
@@ -761,16 +762,16 @@ int main(int argc, char **argv)
 	char err[256];
 
 	if (cli_parse(argc, argv, &a.opt, err, sizeof(err)) < 0) {
-		fprintf(stderr, "l2tpd: %s\n", err);
-		cli_usage(stderr);
+		fmt_dprintf(STDERR_FILENO, "l2tpd: %s\n", err);
+		cli_usage(STDERR_FILENO);
 		return 2;
 	}
 	if (a.opt.help) {
-		cli_usage(stdout);
+		cli_usage(STDOUT_FILENO);
 		return 0;
 	}
 	if (a.opt.version) {
-		printf("l2tpd %s\n", L2TPD_VERSION);
+		fmt_dprintf(STDOUT_FILENO, "l2tpd %s\n", L2TPD_VERSION);
 		return 0;
 	}
 	log_open(a.opt.foreground, a.opt.debug);

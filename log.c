@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 #include "log.h"
+#include "fmt.h"
 
 #include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -49,7 +49,7 @@ static void log_syslog(int prio, const char *line)
 	char msg[600];
 	int n;
 
-	n = snprintf(msg, sizeof(msg), "<%d>l2tpd[%d]: %s", LOG_DAEMON | prio,
+	n = fmt_snprintf(msg, sizeof(msg), "<%d>l2tpd[%d]: %s", LOG_DAEMON | prio,
 		     (int)getpid(), line);
 	if (n < 0)
 		return;
@@ -136,7 +136,7 @@ void log_msg(int prio, const char *fmt, ...)
 	if (!log_opened || (prio == LOG_DEBUG && !log_debug_on))
 		return;
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	fmt_vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
 	held = log_admit(line);
 	if (held < 0)
@@ -144,12 +144,12 @@ void log_msg(int prio, const char *fmt, ...)
 	if (held > 0) {
 		size_t k = strlen(line);
 
-		snprintf(line + k, sizeof(line) - k, " (%ld repeats held back)", held);
+		fmt_snprintf(line + k, sizeof(line) - k, " (%ld repeats held back)", held);
 	}
 	log_syslog(prio, line);
 	if (log_stderr) {
 		char out[sizeof(line) + 16];
-		int n = snprintf(out, sizeof(out), "l2tpd: %s\n", line);
+		int n = fmt_snprintf(out, sizeof(out), "l2tpd: %s\n", line);
 
 		/* one write per line, so lines from hooks do not interleave */
 		if (n > 0)
