@@ -9,7 +9,6 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,6 +22,8 @@
 #define DNS_READ_BURST 32 /* datagrams per dns_query_read, so floods yield */
 #define DNS_HOSTS_MAX (16u << 20)
 #define DNS_RESOLV_MAX (1u << 20)
+/* Hosts and resolv.conf lines longer than this are skipped. */
+#define DNS_LINE_MAX 4096
 
 #define DNS_FLAG_QR 0x8000
 #define DNS_FLAG_TC 0x0200
@@ -426,67 +427,86 @@ int dns_parse_reply(const uint8_t *p, size_t n, uint16_t id, const char *name,
 	return count ? count : -ENOENT;
 }
 
-int dns_read_file(const char *path, size_t max, char **text, size_t *len)
+int dns_read_lines(const char *path, size_t max, char *buf, size_t cap,
+		   dns_lines_fn *each, void *arg)
 {
-	size_t cap = 4096, n = 0;
-	struct stat st;
-	char *buf;
-	int fd, r;
+	size_t have = 0, total = 0;
+	bool skipping = false; /* inside a line longer than cap */
+	int fd, r = 0;
 
-	if (max > SIZE_MAX / 4)
-		max = SIZE_MAX / 4;
+	if (!cap)
+		return -EINVAL;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	/* Size the buffer from the file if it tells, but trust only read(). */
-	if (!fstat(fd, &st) && S_ISREG(st.st_mode) && st.st_size > 0 &&
-	    (uint64_t)st.st_size < max)
-		cap = (size_t)st.st_size + 2;
-	if (cap > max + 2)
-		cap = max + 2;
-	buf = malloc(cap);
-	if (!buf) {
-		r = -ENOMEM;
-		goto fail;
-	}
 	for (;;) {
-		ssize_t k;
+		ssize_t k = read(fd, buf + have, cap - have);
+		size_t start = 0;
+		const char *nl;
 
-		if (n + 1 == cap) {
-			size_t ncap = cap < (max + 2) / 2 ? cap * 2 : max + 2;
-			char *nbuf = realloc(buf, ncap);
-
-			if (!nbuf) {
-				r = -ENOMEM;
-				goto fail;
-			}
-			buf = nbuf;
-			cap = ncap;
-		}
-		k = read(fd, buf + n, cap - 1 - n);
 		if (k < 0) {
 			if (errno == EINTR)
 				continue;
 			r = -errno;
-			goto fail;
-		}
-		if (!k)
 			break;
-		n += (size_t)k;
-		if (n > max) {
+		}
+		if (!k) {
+			/* the last line may lack its newline */
+			if (have && !skipping)
+				(void)each(buf, have, arg);
+			break;
+		}
+		total += (size_t)k;
+		if (total > max) {
 			r = -EFBIG;
-			goto fail;
+			break;
+		}
+		have += (size_t)k;
+		if (skipping) {
+			nl = memchr(buf, '\n', have);
+			start = nl ? (size_t)(nl + 1 - buf) : have;
+			skipping = !nl;
+		}
+		nl = memrchr(buf + start, '\n', have - start);
+		if (nl) {
+			size_t whole = (size_t)(nl + 1 - buf);
+
+			if (!each(buf + start, whole - start, arg))
+				break;
+			start = whole;
+		}
+		memmove(buf, buf + start, have - start);
+		have -= start;
+		if (have == cap) {
+			skipping = true;
+			have = 0;
 		}
 	}
 	close(fd);
-	buf[n] = '\0';
-	*text = buf;
-	*len = n;
-	return 0;
-fail:
-	free(buf);
-	close(fd);
 	return r;
+}
+
+struct addr_list {
+	const char *name; /* hosts: the name looked up */
+	struct in_addr *out;
+	int n, max;
+};
+
+static bool hosts_lines(const char *text, size_t len, void *arg)
+{
+	struct addr_list *l = arg;
+
+	l->n += dns_hosts_lookup(text, len, l->name, l->out + l->n,
+				 l->max - l->n);
+	return l->n < l->max;
+}
+
+static bool resolv_lines(const char *text, size_t len, void *arg)
+{
+	struct addr_list *l = arg;
+
+	l->n += dns_resolv_parse(text, len, l->out + l->n, l->max - l->n);
+	return l->n < l->max;
 }
 
 static const char *env_path(const char *var, const char *def)
@@ -498,11 +518,10 @@ static const char *env_path(const char *var, const char *def)
 
 int dns_resolve_local(const char *name, struct in_addr *out, int max)
 {
+	struct addr_list l = { name, out, 0, max };
 	uint8_t wire[DNS_WIRE_MAX];
+	char buf[DNS_LINE_MAX];
 	struct in_addr a;
-	char *text = NULL;
-	size_t len = 0;
-	int n = 0;
 
 	if (max < 1)
 		return -EINVAL;
@@ -511,13 +530,11 @@ int dns_resolve_local(const char *name, struct in_addr *out, int max)
 		return 1;
 	}
 	/* Like the C library, an unreadable hosts file just has no entries. */
-	if (!dns_read_file(env_path("L2TPD_HOSTS", DNS_HOSTS_PATH),
-			   DNS_HOSTS_MAX, &text, &len)) {
-		n = dns_hosts_lookup(text, len, name, out, max);
-		free(text);
-	}
-	if (n)
-		return n;
+	if (dns_read_lines(env_path("L2TPD_HOSTS", DNS_HOSTS_PATH),
+			   DNS_HOSTS_MAX, buf, sizeof(buf), hosts_lines, &l))
+		l.n = 0;
+	if (l.n)
+		return l.n;
 	/* Hosts files may list names DNS cannot carry; beyond them, no. */
 	return encode_name(name, wire) < 0 ? -EINVAL : 0;
 }
@@ -613,25 +630,24 @@ static int next_attempt(struct dns_query *q, int64_t now, int err)
 
 int dns_query_start(struct dns_query *q, const char *name, int64_t now)
 {
+	struct addr_list l = { NULL, q->servers, 0, DNS_MAX_SERVERS };
 	uint8_t buf[DNS_QUERY_MAX];
-	size_t len = 0, nlen;
+	char text[DNS_LINE_MAX];
 	ssize_t qlen;
-	char *text = NULL;
-	int r, n;
+	size_t nlen;
+	int r;
 
 	dns_query_cancel(q);
 	qlen = dns_build_query(buf, sizeof(buf), 0, name);
 	if (qlen < 0)
 		return (int)qlen;
-	r = dns_read_file(env_path("L2TPD_RESOLV_CONF", DNS_RESOLV_PATH),
-			  DNS_RESOLV_MAX, &text, &len);
+	r = dns_read_lines(env_path("L2TPD_RESOLV_CONF", DNS_RESOLV_PATH),
+			   DNS_RESOLV_MAX, text, sizeof(text), resolv_lines, &l);
 	if (r)
 		return r;
-	n = dns_resolv_parse(text, len, q->servers, DNS_MAX_SERVERS);
-	free(text);
-	if (!n)
+	if (!l.n)
 		return -ENOENT;
-	q->nservers = (unsigned)n;
+	q->nservers = (unsigned)l.n;
 	q->attempt = 0;
 	/* Without its trailing dot the name always fits q->name. */
 	nlen = strlen(name);

@@ -11,6 +11,7 @@
 #define L2TPD_DNS_H
 
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -48,9 +49,17 @@ int dns_parse_reply(const uint8_t *p, size_t n, uint16_t id, const char *name,
 		    struct in_addr *out, int max)
 	__attribute__((warn_unused_result));
 
-/* Reads a whole small file into a malloc'd NUL-terminated buffer;
- * 0 or -errno.  Files larger than max are refused with -EFBIG. */
-int dns_read_file(const char *path, size_t max, char **text, size_t *len);
+/*
+ * Reads the file at path through buf and passes it to each() in runs of
+ * whole lines, the newlines included (the file's last line may lack its
+ * own).  A line longer than cap bytes with its newline (counted for the
+ * last line too) is skipped whole.
+ * each() returns false to stop reading.  Returns 0, or -errno: -EFBIG once
+ * more than max bytes were read, -EINVAL if cap is 0.
+ */
+typedef bool dns_lines_fn(const char *text, size_t len, void *arg);
+int dns_read_lines(const char *path, size_t max, char *buf, size_t cap,
+		   dns_lines_fn *each, void *arg);
 
 /*
  * Resolves name synchronously if that needs no network: an IPv4 literal or

@@ -911,56 +911,121 @@ static char *temp_file(const char *text, size_t len)
 	return path;
 }
 
-static void test_read_file(void)
-{
-	const char text[] = "10.0.0.1 a\n10.0.0.2 b";
-	char *path = temp_file(text, sizeof(text) - 1), *t = NULL;
-	size_t len = 0;
-	char *empty;
+/* What dns_read_lines() passes on, and how. */
+struct runs {
+	char text[4096];
+	size_t len;
+	unsigned calls, stop_after;
+	bool unterminated; /* a run without its newline came before another */
+	bool empty;        /* a run of no bytes */
+	bool last_open;
+};
 
-	CHECK_EQ(dns_read_file(path, 1 << 20, &t, &len), 0);
-	CHECK_MEM(t, len, text, sizeof(text) - 1);
-	CHECK(t && t[len] == '\0');
-	free(t);
-	t = NULL;
-	CHECK_EQ(dns_read_file(path, sizeof(text) - 1, &t, &len), 0);
-	CHECK_EQ(len, sizeof(text) - 1);
-	free(t);
-	t = NULL;
-	CHECK_EQ(dns_read_file(path, sizeof(text) - 2, &t, &len), -EFBIG);
-	CHECK(t == NULL);
-	CHECK_EQ(dns_read_file(path, 0, &t, &len), -EFBIG);
-	CHECK_EQ(dns_read_file("/nonexistent/l2tpd-hosts", 100, &t, &len),
-		 -ENOENT);
-	CHECK_EQ(dns_read_file("/dev/zero", 100000, &t, &len), -EFBIG);
+static bool collect(const char *t, size_t n, void *arg)
+{
+	struct runs *r = arg;
+
+	if (r->last_open)
+		r->unterminated = true;
+	r->empty |= n == 0;
+	r->last_open = n && t[n - 1] != '\n';
+	if (n > sizeof(r->text) - r->len) {
+		fprintf(stderr, "collect: overflow\n");
+		exit(2);
+	}
+	memcpy(r->text + r->len, t, n);
+	r->len += n;
+	return ++r->calls != r->stop_after;
+}
+
+/* text less its lines longer than cap with a newline (the last line, which
+ * has none, would need room for one too). */
+static size_t lines_up_to(const char *text, size_t len, size_t cap, char *out)
+{
+	size_t n = 0;
+
+	for (size_t s = 0, e; s < len; s = e) {
+		const char *nl = memchr(text + s, '\n', len - s);
+
+		e = nl ? (size_t)(nl - text) + 1 : len;
+		if (e - s + !nl <= cap) {
+			memcpy(out + n, text + s, e - s);
+			n += e - s;
+		}
+	}
+	return n;
+}
+
+static void test_read_lines(void)
+{
+	/* lines of many lengths, the last without its newline */
+	static const char text[] =
+		"10.0.0.1 a\n\n#\nxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx long\n"
+		"b\nnameserver 10.0.0.2\n1234567890123456789\n\n\nend";
+	const size_t len = sizeof(text) - 1;
+	char *path = temp_file(text, len), want[sizeof(text)], buf[128];
+	int fails = 0;
+
+	for (size_t cap = 1; cap <= len + 2; cap++) {
+		struct runs r = { .len = 0 };
+		size_t wn = lines_up_to(text, len, cap, want);
+		int rc = dns_read_lines(path, len, buf, cap, collect, &r);
+
+		SWEEP_CHECK(fails, rc == 0, "cap %zu: %d", cap, rc);
+		SWEEP_CHECK(fails, r.len == wn && !memcmp(r.text, want, wn),
+			    "cap %zu: %zu bytes, want %zu: %.*s", cap, r.len, wn,
+			    (int)r.len, r.text);
+		SWEEP_CHECK(fails, !r.unterminated && !r.empty,
+			    "cap %zu: runs not whole lines", cap);
+	}
+	CHECK_EQ(fails, 0);
+	/* with room for every line, nothing is lost */
+	{
+		struct runs r = { .len = 0 };
+
+		CHECK_EQ(dns_read_lines(path, len, buf, sizeof(buf), collect, &r), 0);
+		CHECK_MEM(r.text, r.len, text, len);
+		CHECK_EQ(r.calls, 2); /* all but "end", then "end" at EOF */
+	}
+	/* each() stops it. */
+	{
+		struct runs r = { .stop_after = 1 };
+
+		CHECK_EQ(dns_read_lines(path, len, buf, 16, collect, &r), 0);
+		CHECK_EQ(r.calls, 1);
+		CHECK_MEM(r.text, r.len, "10.0.0.1 a\n\n#\n", 14);
+	}
+	/* The size limit, exactly. */
+	{
+		struct runs r = { .len = 0 };
+
+		CHECK_EQ(dns_read_lines(path, len - 1, buf, sizeof(buf), collect,
+					&r), -EFBIG);
+		CHECK_EQ(dns_read_lines(path, 0, buf, sizeof(buf), collect, &r),
+			 -EFBIG);
+		CHECK_EQ(dns_read_lines(path, len, buf, 0, collect, &r), -EINVAL);
+	}
 	unlink(path);
 	free(path);
 
-	empty = temp_file("", 0);
-	CHECK_EQ(dns_read_file(empty, 100, &t, &len), 0);
-	CHECK_EQ(len, 0);
-	CHECK(t && t[0] == '\0');
-	free(t);
-	unlink(empty);
-	free(empty);
+	struct runs r = { .len = 0 };
+	CHECK_EQ(dns_read_lines("/nonexistent/l2tpd-hosts", 100, buf,
+				sizeof(buf), collect, &r), -ENOENT);
+	CHECK_EQ(dns_read_lines("/dev/zero", 100000, buf, sizeof(buf), collect,
+				&r), -EFBIG);
+	CHECK_EQ(r.calls, 0);
 
-	/* Files of unknown size (a pipe) grow the buffer as they go. */
+	path = temp_file("", 0);
+	CHECK_EQ(dns_read_lines(path, 100, buf, sizeof(buf), collect, &r), 0);
+	CHECK_EQ(r.calls, 0);
+	unlink(path);
+	free(path);
+
+	/* A pipe delivers in pieces of its own; the result is the same. */
 	{
-		size_t big = 100000;
-		char *b = xmalloc(big), fdpath[64];
+		char fdpath[64];
 		int p[2];
 		pid_t pid;
-
-		for (size_t i = 0; i < big; i++)
-			b[i] = (char)('a' + i % 26);
-		path = temp_file(b, big);
-		t = NULL;
-		CHECK_EQ(dns_read_file(path, big, &t, &len), 0);
-		CHECK_MEM(t, len, b, big);
-		free(t);
-		CHECK_EQ(dns_read_file(path, big / 2, &t, &len), -EFBIG);
-		unlink(path);
-		free(path);
 
 		if (pipe(p)) {
 			perror("pipe");
@@ -969,18 +1034,24 @@ static void test_read_file(void)
 		pid = fork();
 		if (!pid) {
 			close(p[0]);
-			_exit(write(p[1], b, big) == (ssize_t)big ? 0 : 1);
+			for (size_t i = 0; i < len; i += 7) {
+				size_t n = len - i < 7 ? len - i : 7;
+
+				if (write(p[1], text + i, n) != (ssize_t)n)
+					_exit(1);
+				usleep(1000);
+			}
+			_exit(0);
 		}
 		close(p[1]);
 		snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", p[0]);
-		t = NULL;
-		CHECK_EQ(dns_read_file(fdpath, big, &t, &len), 0);
-		CHECK_MEM(t, len, b, big);
-		CHECK(t && t[len] == '\0');
-		free(t);
+		memset(&r, 0, sizeof(r));
+		CHECK_EQ(dns_read_lines(fdpath, len, buf, 24, collect, &r), 0);
+		size_t wn = lines_up_to(text, len, 24, want);
+		CHECK_MEM(r.text, r.len, want, wn);
+		CHECK(!r.unterminated && !r.empty);
 		close(p[0]);
 		waitpid(pid, NULL, 0);
-		free(b);
 	}
 }
 
@@ -1014,6 +1085,35 @@ static void test_resolve_local(void)
 	CHECK_EQ(dns_resolve_local(longname, out, 4), -EINVAL);
 	CHECK_EQ(dns_resolve_local(QNAME, out, 0), -EINVAL);
 
+	unlink(path);
+	free(path);
+
+	/* A big file is read piece by piece: entries at its end are found,
+	 * and a line too long for the line buffer (4096 bytes) is skipped. */
+	{
+		size_t cap = 200000, n = 0;
+		char *big = xmalloc(cap);
+
+		for (int i = 0; n < 100000; i++)
+			n += (size_t)snprintf(big + n, cap - n,
+					      "10.1.%d.%d host%d.example\n",
+					      i / 250 % 250, i % 250 + 1, i);
+		n += (size_t)snprintf(big + n, cap - n, "10.0.0.7 %s", QNAME);
+		memset(big + n, ' ', 5000);
+		n += 5000;
+		n += (size_t)snprintf(big + n, cap - n, "x\n10.0.0.8 " QNAME "\n");
+		path = temp_file(big, n);
+		setenv("L2TPD_HOSTS", path, 1);
+		memset(out, 0, sizeof(out));
+		CHECK_EQ(dns_resolve_local(QNAME, out, 4), 1);
+		CHECK_EQ(out[0].s_addr, ip("10.0.0.8"));
+		CHECK_EQ(dns_resolve_local("host0.example", out, 4), 1);
+		CHECK_EQ(out[0].s_addr, ip("10.1.0.1"));
+		CHECK_EQ(dns_resolve_local("host2999.example", out, 4), 1);
+		CHECK_EQ(out[0].s_addr, ip("10.1.11.250"));
+		free(big);
+	}
+
 	setenv("L2TPD_HOSTS", "/nonexistent/l2tpd-hosts", 1);
 	CHECK_EQ(dns_resolve_local(QNAME, out, 4), 0);
 	CHECK_EQ(dns_resolve_local("10.0.0.9", out, 4), 1);
@@ -1027,7 +1127,7 @@ SUITE(dns_hosts)
 	test_hosts_text();
 	test_hosts_long();
 	test_resolv();
-	test_read_file();
+	test_read_lines();
 	test_resolve_local();
 }
 
