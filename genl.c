@@ -510,20 +510,22 @@ static int parse_family_cb(const uint8_t *p, size_t n, uint32_t seq, void *arg)
 	return nl_parse_family(p, n, seq, arg);
 }
 
+/* A process needs one: fixed storage, no allocator in the binary. */
+static struct l2tp_nl nl_slot;
+static bool nl_slot_used;
+
 int l2tp_nl_open(struct l2tp_nl **out)
 {
-	struct l2tp_nl *nl;
+	struct l2tp_nl *nl = &nl_slot;
 	int r;
 
-	nl = calloc(1, sizeof(*nl));
-	if (!nl)
-		return -ENOMEM;
+	if (nl_slot_used)
+		return -EBUSY;
+	memset(nl, 0, sizeof(*nl));
 	nl->fd = nl_socket(NETLINK_GENERIC, 0);
-	if (nl->fd < 0) {
-		r = nl->fd;
-		free(nl);
-		return r;
-	}
+	if (nl->fd < 0)
+		return nl->fd;
+	nl_slot_used = true;
 	nl->seq = (uint32_t)getpid() << 8;
 	r = nl_transact(nl, genl_build_getfamily(nl->buf, sizeof(nl->buf),
 						 ++nl->seq, L2TP_GENL_NAME),
@@ -541,7 +543,7 @@ void l2tp_nl_close(struct l2tp_nl *nl)
 	if (!nl)
 		return;
 	close(nl->fd);
-	free(nl);
+	nl_slot_used = false;
 }
 
 uint16_t l2tp_nl_family(const struct l2tp_nl *nl)

@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -48,8 +49,8 @@ struct app {
 	struct options opt;
 	struct client_config cfg;
 	struct client client;
-	struct broker *brokers; /* opt.nbrokers of each */
-	struct broker_io *bio;
+	struct broker brokers[CLIENT_MAX_BROKERS]; /* opt.nbrokers in use */
+	struct broker_io bio[CLIENT_MAX_BROKERS];
 	struct l2tp_nl *nl;
 	int nl_error;
 	int64_t nl_retry_at;
@@ -295,7 +296,7 @@ static void job_env(struct hook_job *j, const char *key, const char *fmt, ...)
 static void exec_hook(const char *hook, const char *ifname, struct hook_job *j)
 {
 	char *env[HOOK_VARS + 1];
-	char *argv[5];
+	char *argv[5], path[PATH_MAX], name[CLI_IFNAME_MAX + 1];
 	sigset_t none;
 
 	sigemptyset(&none);
@@ -308,12 +309,13 @@ static void exec_hook(const char *hook, const char *ifname, struct hook_job *j)
 	for (unsigned i = 0; i < j->nenv; i++)
 		env[i] = j->env[i];
 	env[j->nenv] = NULL;
-	/* execve() wants mutable strings; this is the child's own copy. */
-	argv[0] = strdup(hook);
-	argv[1] = j->event;
-	argv[2] = strdup(ifname);
-	if (!argv[0] || !argv[2])
+	/* execve() wants mutable strings; these are the child's own copies. */
+	if (fmt_snprintf(path, sizeof(path), "%s", hook) >= (int)sizeof(path) ||
+	    fmt_snprintf(name, sizeof(name), "%s", ifname) >= (int)sizeof(name))
 		_exit(127);
+	argv[0] = path;
+	argv[1] = j->event;
+	argv[2] = name;
 	argv[3] = strcmp(j->event, "session.mtu-changed") ? NULL : j->mtu;
 	argv[4] = NULL;
 	execve(hook, argv, env);
@@ -726,12 +728,6 @@ static int setup(struct app *a)
 	a->ioctl_fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (a->ioctl_fd < 0) {
 		log_err("socket: %s", strerror(errno));
-		return -1;
-	}
-	a->brokers = calloc(a->opt.nbrokers, sizeof(*a->brokers));
-	a->bio = calloc(a->opt.nbrokers, sizeof(*a->bio));
-	if (!a->brokers || !a->bio) {
-		log_err("out of memory");
 		return -1;
 	}
 	for (unsigned i = 0; i < a->opt.nbrokers; i++) {
