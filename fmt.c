@@ -20,15 +20,6 @@ struct out {
 	size_t len;
 };
 
-struct spec {
-	bool left;  /* '-' */
-	bool zero;  /* '0' */
-	char sign;  /* '+', ' ' or 0: what a non-negative number starts with */
-	size_t width;
-	long prec;  /* -1: none */
-	enum { SIZE_INT, SIZE_HH, SIZE_H, SIZE_L, SIZE_LL, SIZE_Z } size;
-};
-
 static void put(struct out *o, const char *s, size_t n)
 {
 	/* one byte is always kept for the NUL */
@@ -59,152 +50,113 @@ static long parse_field(const char **f)
 	return v;
 }
 
-/* sign, then zeros, then body, padded to the width. */
-static void put_field(struct out *o, const struct spec *s, char sign,
-		      size_t zeros, const char *body, size_t n)
+/* The next integer argument, of the size the 'l's give (0 to 2), as its
+ * magnitude; *neg is set for a negative signed one. */
+static unsigned long long int_arg(va_list *ap, int size, bool is_signed,
+				  bool *neg)
 {
-	size_t len = (sign ? 1 : 0) + zeros + n;
-	size_t pad = s->width > len ? s->width - len : 0;
+	long long v;
 
-	if (!s->left)
-		put_repeat(o, ' ', pad);
-	if (sign)
-		put(o, &sign, 1);
-	put_repeat(o, '0', zeros);
-	put(o, body, n);
-	if (s->left)
-		put_repeat(o, ' ', pad);
-}
-
-static void put_number(struct out *o, struct spec *s, unsigned long long v,
-		       bool negative, unsigned base, bool upper)
-{
-	const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
-	char buf[sizeof(v) * CHAR_BIT / 3 + 1];
-	size_t n = 0, zeros = 0;
-	char sign = negative ? '-' : s->sign;
-
-	do {
-		buf[sizeof(buf) - ++n] = digits[v % base];
-		v /= base;
-	} while (v);
-	/* as in C, "%.0d" of 0 prints no digits */
-	if (s->prec == 0 && n == 1 && buf[sizeof(buf) - 1] == '0')
-		n = 0;
-	if (s->prec > 0 && (size_t)s->prec > n)
-		zeros = (size_t)s->prec - n;
-	else if (s->zero && !s->left && s->prec < 0) {
-		size_t len = (sign ? 1 : 0) + n;
-
-		zeros = s->width > len ? s->width - len : 0;
+	if (!is_signed) {
+		switch (size) {
+		case 1: return va_arg(*ap, unsigned long);
+		case 2: return va_arg(*ap, unsigned long long);
+		}
+		return va_arg(*ap, unsigned);
 	}
-	put_field(o, s, sign, zeros, buf + sizeof(buf) - n, n);
-}
-
-static long long arg_signed(const struct spec *s, va_list *ap)
-{
-	switch (s->size) {
-	case SIZE_INT: break;
-	case SIZE_HH: return (signed char)va_arg(*ap, int);
-	case SIZE_H: return (short)va_arg(*ap, int);
-	case SIZE_L: return va_arg(*ap, long);
-	case SIZE_LL: return va_arg(*ap, long long);
-	case SIZE_Z: return va_arg(*ap, ssize_t);
+	switch (size) {
+	case 1: v = va_arg(*ap, long); break;
+	case 2: v = va_arg(*ap, long long); break;
+	default: v = va_arg(*ap, int); break;
 	}
-	return va_arg(*ap, int);
-}
-
-static unsigned long long arg_unsigned(const struct spec *s, va_list *ap)
-{
-	switch (s->size) {
-	case SIZE_INT: break;
-	case SIZE_HH: return (unsigned char)va_arg(*ap, unsigned);
-	case SIZE_H: return (unsigned short)va_arg(*ap, unsigned);
-	case SIZE_L: return va_arg(*ap, unsigned long);
-	case SIZE_LL: return va_arg(*ap, unsigned long long);
-	case SIZE_Z: return va_arg(*ap, size_t);
-	}
-	return va_arg(*ap, unsigned);
+	*neg = v < 0;
+	/* in unsigned arithmetic: LLONG_MIN has no positive counterpart */
+	return v < 0 ? 0 - (unsigned long long)v : (unsigned long long)v;
 }
 
 /* One conversion; f is just past its '%'.  Returns where the format goes
  * on, or NULL for a conversion not supported (no argument was read). */
 static const char *convert(struct out *o, const char *f, va_list *ap)
 {
-	struct spec s = { .prec = -1 };
-	long v;
+	char num[sizeof(unsigned long long) * CHAR_BIT / 3 + 1], c;
+	bool left = false, zero = false, neg = false, is_num = false;
+	const char *body;
+	long width, prec = -1;
+	size_t n, pad;
+	int size = 0;
 
 	for (;; f++) {
 		if (*f == '-')
-			s.left = true;
+			left = true;
 		else if (*f == '0')
-			s.zero = true;
-		else if (*f == '+')
-			s.sign = '+';
-		else if (*f == ' ' && s.sign != '+')
-			s.sign = ' ';
-		else if (*f != ' ')
+			zero = true;
+		else
 			break;
 	}
-	if ((v = parse_field(&f)) < 0)
+	if ((width = parse_field(&f)) < 0)
 		return NULL;
-	s.width = (size_t)v;
 	if (*f == '.') {
 		f++;
-		if ((s.prec = parse_field(&f)) < 0)
+		if ((prec = parse_field(&f)) < 0)
 			return NULL;
 	}
-	if (*f == 'h') {
-		s.size = *++f == 'h' ? SIZE_HH : SIZE_H;
-		f += s.size == SIZE_HH;
-	} else if (*f == 'l') {
-		s.size = *++f == 'l' ? SIZE_LL : SIZE_L;
-		f += s.size == SIZE_LL;
-	} else if (*f == 'z') {
-		s.size = SIZE_Z;
-		f++;
-	}
+	for (; *f == 'l' && size < 2; f++)
+		size++;
 
 	switch (*f) {
 	case '%':
 		put(o, "%", 1);
+		return f + 1;
+	case 'c':
+	case 's':
+		if (size) /* wide characters */
+			return NULL;
+		if (*f == 'c') {
+			c = (char)va_arg(*ap, int);
+			body = &c;
+			n = 1;
+			break;
+		}
+		body = va_arg(*ap, const char *);
+		if (!body)
+			body = "(null)";
+		n = prec < 0 ? strlen(body) : strnlen(body, (size_t)prec);
 		break;
-	case 'c': {
-		char c = (char)va_arg(*ap, int);
-
-		put_field(o, &s, 0, 0, &c, 1);
-		break;
-	}
-	case 's': {
-		const char *str = va_arg(*ap, const char *);
-
-		if (!str)
-			str = "(null)";
-		put_field(o, &s, 0, 0, str,
-			  s.prec < 0 ? strlen(str) : strnlen(str, (size_t)s.prec));
-		break;
-	}
 	case 'd':
-	case 'i': {
-		long long n = arg_signed(&s, ap);
+	case 'i':
+	case 'u':
+	case 'x': {
+		unsigned base = *f == 'x' ? 16 : 10;
+		unsigned long long v;
+		char *p = num + sizeof(num);
 
-		/* the magnitude in unsigned arithmetic: LLONG_MIN has no
-		 * positive counterpart */
-		put_number(o, &s, n < 0 ? 0 - (unsigned long long)n
-				       : (unsigned long long)n,
-			   n < 0, 10, false);
+		if (prec >= 0)
+			return NULL;
+		v = int_arg(ap, size, *f == 'd' || *f == 'i', &neg);
+		do {
+			*--p = "0123456789abcdef"[v % base];
+			v /= base;
+		} while (v);
+		body = p;
+		n = (size_t)(num + sizeof(num) - p);
+		is_num = true;
 		break;
 	}
-	case 'u':
-	case 'x':
-	case 'X':
-		s.sign = 0;
-		put_number(o, &s, arg_unsigned(&s, ap), false,
-			   *f == 'u' ? 10 : 16, *f == 'X');
-		break;
 	default:
 		return NULL;
 	}
+
+	pad = (size_t)width > neg + n ? (size_t)width - neg - n : 0;
+	zero = zero && is_num && !left;
+	if (!left && !zero)
+		put_repeat(o, ' ', pad);
+	if (neg)
+		put(o, "-", 1);
+	if (zero)
+		put_repeat(o, '0', pad);
+	put(o, body, n);
+	if (left)
+		put_repeat(o, ' ', pad);
 	return f + 1;
 }
 

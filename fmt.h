@@ -6,10 +6,10 @@
  *
  * Same contract as snprintf/vsnprintf/dprintf for what it supports:
  *   conversions  %d %i %u %x %X %c %s %%
- *   flags        - 0 + space
- *   width        decimal digits
- *   precision    .digits (maximum bytes for %s, minimum digits otherwise)
- *   length       hh h l ll z
+ *   flags        - 0
+ *   width        decimal digits, up to 4095
+ *   precision    .digits for %s (at most that many bytes), up to 4095
+ *   length       l ll z, for the integers
  * The format attribute makes the compiler check every call as printf; any
  * other conversion (%p, %f, %n, a '*' width, ...) is not interpreted: it and
  * the rest of the format are copied as they stand and no further argument is

@@ -19,8 +19,12 @@
 #include <string.h>
 #include <sys/types.h>
 #include <unistd.h>
+#include <wchar.h>
 
 /* fmt_vsnprintf(fmt, ap) at every cap against want[0..wn). */
+static void check_caps(int line, const char *want, int wn, const char *fmt,
+		       va_list ap) __attribute__((format(printf, 4, 0)));
+
 static void check_caps(int line, const char *want, int wn, const char *fmt,
 		       va_list ap)
 {
@@ -131,6 +135,9 @@ SUITE(fmt_integers)
 	static const int ints[] = { 0, 1, -1, 9, 10, -10, 1446, INT_MAX,
 				    INT_MIN, INT_MIN + 1 };
 	static const unsigned uints[] = { 0, 1, 0xab, 0xdeadbeef, UINT_MAX };
+	static const long longs[] = { 0, -1, 123456789, LONG_MAX, LONG_MIN };
+	static const long long llongs[] = { 0, -1, 1700000000123LL, LLONG_MAX,
+					    LLONG_MIN, LLONG_MIN + 1 };
 
 	for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
 		int v = ints[i];
@@ -140,24 +147,13 @@ SUITE(fmt_integers)
 		SAME("[%5d]", v);
 		SAME("[%-5d]", v);
 		SAME("[%05d]", v);
-		SAME("[%+d]", v);
-		SAME("[% d]", v);
-		SAME("[% 012d]", v);
-		SAME("[%.3d]", v);
-		SAME("[%.0d]", v);
-		SAME("[%8.3d]", v);
-		SAME("[%-+8.3d]", v);
-		SAME("%hd", (short)v);
-		SAME("%hhd", (signed char)v);
-		SAME("%ld", (long)v);
-		SAME("%zd", (ssize_t)v);
-		/* Flags the compiler rejects in real code, still as in C. */
+		SAME("[%012d]", v);
+		SAME("[%1d]", v);
+		/* The flags the compiler rejects in real code, still as in C. */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat"
 		SAME("[%-05d]", v);
-		SAME("[%+ d]", v);
-		SAME("[%08.3d]", v);
-		SAME("[%+u][% x]", v, (unsigned)v);
+		SAME("[%0-5d]", v);
 #pragma GCC diagnostic pop
 	}
 	for (size_t i = 0; i < sizeof(uints) / sizeof(uints[0]); i++) {
@@ -165,30 +161,30 @@ SUITE(fmt_integers)
 
 		SAME("%u", v);
 		SAME("%x", v);
-		SAME("%X", v);
 		SAME("%02x", v);
 		SAME("\\x%02x", v & 0xff);
 		SAME("[%10x]", v);
-		SAME("[%-10X]", v);
+		SAME("[%-10u]", v);
 		SAME("[%010u]", v);
-		SAME("[%.12x]", v);
-		SAME("[%.0u]", v);
-		SAME("%hu", (unsigned short)v);
-		SAME("%hhu %hhx", (unsigned char)v, (unsigned char)v);
 		SAME("%lu %lx", (unsigned long)v, (unsigned long)v);
-		SAME("%zu", (size_t)v);
+		SAME("%llu", (unsigned long long)v);
 	}
-	SAME("%ld %ld", LONG_MAX, LONG_MIN);
+	for (size_t i = 0; i < sizeof(longs) / sizeof(longs[0]); i++) {
+		SAME("%ld", longs[i]);
+		SAME("[%-24ld][%024ld]", longs[i], longs[i]);
+	}
+	for (size_t i = 0; i < sizeof(llongs) / sizeof(llongs[0]); i++) {
+		SAME("%lld", llongs[i]);
+		SAME("[%24lld][%024lld]", llongs[i], llongs[i]);
+		SAME("%llu %llx", (unsigned long long)llongs[i],
+		     (unsigned long long)llongs[i]);
+	}
 	SAME("%lu %lx", ULONG_MAX, ULONG_MAX);
-	SAME("%lld %lld", LLONG_MAX, LLONG_MIN);
-	SAME("%llu %llx %llX", ULLONG_MAX, ULLONG_MAX, ULLONG_MAX);
-	SAME("%lld", 0LL);
-	SAME("%zu %zx", SIZE_MAX, SIZE_MAX);
-	SAME("%zd", (ssize_t)-1);
-	/* Arguments of every width one after another stay in step. */
-	SAME("%hhd %hd %d %ld %lld %zu %c %s %u",
-	     (signed char)-5, (short)-300, -70000, -123456789L,
-	     -9000000000000000000LL, (size_t)12345, 'q', "end", 42u);
+	SAME("%llu %llx", ULLONG_MAX, ULLONG_MAX);
+	/* Arguments of every size one after another stay in step. */
+	SAME("%d %ld %lld %c %s %u %lu %llx %x", -70000, -123456789L,
+	     -9000000000000000000LL, 'q', "mid", 42u, 4000000000UL,
+	     0xfedcba9876543210ULL, 0xbeefu);
 }
 
 /* The lines l2tpd writes, in their real shapes. */
@@ -224,6 +220,16 @@ SUITE(fmt_unsupported)
 	EXPECT("%.*s", "%.*s", 2, "abc");
 	EXPECT("%o", "%o", 8u);
 	EXPECT("%jd", "%jd", (intmax_t)1);
+	/* what C has and l2tpd does not use */
+	EXPECT("%+d", "%+d", 1);
+	EXPECT("% d", "% d", 1);
+	EXPECT("%.3d", "%.3d", 1);
+	EXPECT("%X", "%X", 10u);
+	EXPECT("%hd", "%hd", (short)1);
+	EXPECT("%hhu", "%hhu", (unsigned char)1);
+	EXPECT("%zu", "%zu", (size_t)1);
+	EXPECT("%lc", "%lc", (wint_t)'a');
+	EXPECT("%ls", "%ls", L"wide");
 	EXPECT("%Lf", "%Lf", 1.0L);
 	EXPECT("1 %4096d", "%d %4096d", 1, 2);
 	EXPECT("%.4096s", "%.4096s", "s");
