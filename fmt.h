@@ -34,8 +34,9 @@ int fmt_snprintf(char *buf, size_t cap, const char *fmt, ...)
  * snprintf: dst or NULL with errno EAFNOSUPPORT or ENOSPC. */
 const char *fmt_inet_ntop(int af, const void *src, char *dst, socklen_t size);
 
-/* Formats into FMT_DPRINTF_MAX bytes (a longer result is cut there) and
- * writes that with one write(2); the bytes written, or -1 with errno. */
+/* Formats into a buffer of FMT_DPRINTF_MAX bytes (a longer result is cut
+ * to FMT_DPRINTF_MAX - 1) and writes that with one write(2); returns what
+ * write returned, or -1. */
 #define FMT_DPRINTF_MAX 1024
 int fmt_dprintf(int fd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
