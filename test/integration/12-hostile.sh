@@ -92,7 +92,7 @@ check "l2tpd read the datagrams from the broker's address and port ($from_broker
 check "netlink from nobody refused ($sent_nobody sent: $(grep -m1 sendto "$T/spray-nobody.log"))" \
 	test "$sent_nobody" = 0 -a "$(grep -c 'Operation not permitted' "$T/spray-nobody.log")" -ge 1
 check "l2tpd read the netlink spray on its link socket ($nl_read reads, $sent_nl sent)" \
-	test "$sent_nl" -ge 400 -a "$nl_read" -ge 100
+	test "$nl_read" -ge 100
 check "l2tpd still running" kill -0 "$CLIENT_PID"
 check "the same tunnel and session" test "$(inc ip l2tp show session)" = "$tunnel0"
 check "broker saw one tunnel only" count_is 1 'tunnel up' "$T/broker.log"
