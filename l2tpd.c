@@ -14,7 +14,6 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +30,7 @@
 #include "client.h"
 #include "dns.h"
 #include "genl.h"
+#include "hooks.h"
 #include "log.h"
 #include "proto.h"
 
@@ -56,6 +56,7 @@ struct app {
 	int link_fd;
 	int link_up; /* -1: unknown */
 	int lock_fd;
+	struct hooks hooks;
 	uint64_t rng;
 	time_t up_wall;
 	const char *last_error;
@@ -246,136 +247,30 @@ static int io_set_mtu(struct client *c, struct broker *b, int mtu)
 	return r;
 }
 
-/*
- * Hooks run one at a time, in the order the events happened, so a
- * session.down never overtakes the session.up it pairs with.  A hook that
- * is still running after T_HOOK_SERIAL stops holding up the next one, so a
- * hung hook delays later hooks by that much at most and the tunnel not at
- * all.  Each job carries a snapshot of the facts at the time of the event.
- */
-#define HOOK_QUEUE 8
-#define HOOK_VARS 12
-#define T_HOOK_SERIAL 10000
-
-struct hook_job {
-	char event[24];
-	char mtu[12];
-	char env[HOOK_VARS][160];
-	unsigned nenv;
-};
-
-static struct hook_job hook_queue[HOOK_QUEUE];
-static unsigned hook_count;
-static pid_t hook_pid;
-static int64_t hook_started;
-
-static void job_env(struct hook_job *j, const char *key, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void job_env(struct hook_job *j, const char *key, const char *fmt, ...)
-{
-	char *slot;
-	va_list ap;
-	int k;
-
-	if (j->nenv == HOOK_VARS)
-		return;
-	slot = j->env[j->nenv];
-	k = snprintf(slot, sizeof(j->env[0]), "%s=", key);
-	if (k < 0 || (size_t)k >= sizeof(j->env[0]))
-		return;
-	va_start(ap, fmt);
-	vsnprintf(slot + k, sizeof(j->env[0]) - (size_t)k, fmt, ap);
-	va_end(ap);
-	j->nenv++;
-}
-
-/* Runs in the child: a clean process image for the hook. */
-static void exec_hook(const char *hook, const char *ifname, struct hook_job *j)
-{
-	char *env[HOOK_VARS + 1];
-	char *argv[5];
-	sigset_t none;
-
-	sigemptyset(&none);
-	signal(SIGPIPE, SIG_DFL);
-	signal(SIGCHLD, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGINT, SIG_DFL);
-	signal(SIGHUP, SIG_DFL);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	for (unsigned i = 0; i < j->nenv; i++)
-		env[i] = j->env[i];
-	env[j->nenv] = NULL;
-	/* execve() wants mutable strings; this is the child's own copy. */
-	argv[0] = strdup(hook);
-	argv[1] = j->event;
-	argv[2] = strdup(ifname);
-	if (!argv[0] || !argv[2])
-		_exit(127);
-	argv[3] = strcmp(j->event, "session.mtu-changed") ? NULL : j->mtu;
-	argv[4] = NULL;
-	execve(hook, argv, env);
-	_exit(127);
-}
-
-/* all: start every queued hook now, without waiting (l2tpd is exiting). */
-static void hooks_run(struct app *a, int64_t now, bool all)
-{
-	while (hook_count &&
-	       (all || !hook_pid || now - hook_started >= T_HOOK_SERIAL)) {
-		pid_t pid = fork();
-
-		if (pid < 0) {
-			log_err("cannot run hook %s %s: %s", a->opt.hook,
-				hook_queue[0].event, strerror(errno));
-			return; /* tried again at the next event */
-		}
-		if (pid == 0)
-			exec_hook(a->opt.hook, a->cfg.ifname, &hook_queue[0]);
-		hook_pid = pid;
-		hook_started = now;
-		memmove(&hook_queue[0], &hook_queue[1],
-			sizeof(hook_queue[0]) * --hook_count);
-	}
-}
-
-static int64_t hooks_deadline(void)
-{
-	return hook_count && hook_pid ? hook_started + T_HOOK_SERIAL : INT64_MAX;
-}
-
 static void io_hook(struct client *c, struct broker *b, const char *event)
 {
 	struct app *a = app_of(c);
 	char addr[INET_ADDRSTRLEN];
-	struct hook_job *j;
+	static struct hook_job j;
 
 	log_info("%s: %s %s", b->name, event, a->cfg.ifname);
 	if (!a->opt.hook)
 		return;
-	if (hook_count == HOOK_QUEUE) {
-		log_warn("%s: hooks are not finishing; %s %s skipped", b->name,
-			 a->opt.hook, event);
-		return;
-	}
-	j = &hook_queue[hook_count++];
-	memset(j, 0, sizeof(*j));
-	snprintf(j->event, sizeof(j->event), "%s", event);
-	snprintf(j->mtu, sizeof(j->mtu), "%d", b->mtu);
+	hook_job_init(&j, event, b->mtu);
 	inet_ntop(AF_INET, &b->addr.sin_addr, addr, sizeof(addr));
-	job_env(j, "PATH", "%s", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
-	job_env(j, "L2TPD_EVENT", "%s", event);
-	job_env(j, "L2TPD_IFNAME", "%s", a->cfg.ifname);
-	job_env(j, "L2TPD_BROKER", "%s", b->name);
-	job_env(j, "L2TPD_BROKER_ADDR", "%s:%u", addr, ntohs(b->addr.sin_port));
-	job_env(j, "L2TPD_UUID", "%s", a->cfg.uuid);
-	job_env(j, "L2TPD_MTU", "%d", b->mtu);
-	job_env(j, "L2TPD_TUNNEL_ID", "%u", a->cfg.tunnel_id);
-	job_env(j, "L2TPD_PEER_TUNNEL_ID", "%u", b->peer_tunnel_id);
-	job_env(j, "L2TPD_SESSION_ID", "%u", b->session_id);
-	job_env(j, "L2TPD_PEER_SESSION_ID", "%u", b->peer_session_id);
-	hooks_run(a, now_ms(), false);
+	/* HOOK_ENV_BYTES holds all of these at their longest */
+	(void)hook_job_env(&j, "PATH", "%s", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+	(void)hook_job_env(&j, "L2TPD_EVENT", "%s", event);
+	(void)hook_job_env(&j, "L2TPD_IFNAME", "%s", a->cfg.ifname);
+	(void)hook_job_env(&j, "L2TPD_BROKER", "%s", b->name);
+	(void)hook_job_env(&j, "L2TPD_BROKER_ADDR", "%s:%u", addr, ntohs(b->addr.sin_port));
+	(void)hook_job_env(&j, "L2TPD_UUID", "%s", a->cfg.uuid);
+	(void)hook_job_env(&j, "L2TPD_MTU", "%d", b->mtu);
+	(void)hook_job_env(&j, "L2TPD_TUNNEL_ID", "%u", a->cfg.tunnel_id);
+	(void)hook_job_env(&j, "L2TPD_PEER_TUNNEL_ID", "%u", b->peer_tunnel_id);
+	(void)hook_job_env(&j, "L2TPD_SESSION_ID", "%u", b->session_id);
+	(void)hook_job_env(&j, "L2TPD_PEER_SESSION_ID", "%u", b->peer_session_id);
+	hooks_push(&a->hooks, &j, now_ms());
 }
 
 /* Writes IFNAME.state next to a temporary file and renames it over, so a
@@ -535,9 +430,8 @@ static void reap_children(struct app *a, int64_t now)
 	pid_t pid;
 
 	while ((pid = waitpid(-1, NULL, WNOHANG)) > 0)
-		if (pid == hook_pid)
-			hook_pid = 0;
-	hooks_run(a, now, false);
+		hooks_reaped(&a->hooks, pid, now);
+	hooks_run(&a->hooks, now);
 }
 
 /* One l2tpd per interface: an abstract unix socket is released by the
@@ -603,13 +497,14 @@ static int run(struct app *a)
 			got_chld = 0;
 			reap_children(a, now);
 		}
-		hooks_run(a, now, false);
+		hooks_run(&a->hooks, now);
 		if (got_term) {
 			log_info("shutting down");
 			client_stop(&a->client, PROTO_ERR_CLIENT_SHUTDOWN, now);
 			remove_status(a);
-			/* Exiting: whatever hook is left starts now. */
-			hooks_run(a, now, true);
+			/* Exiting: the hooks left run in order, a down only
+			 * after its up finished. */
+			hooks_drain(&a->hooks, now_ms);
 			return 0;
 		}
 		if (got_hup) {
@@ -640,8 +535,8 @@ static int run(struct app *a)
 			client_on_timer(&a->client, now);
 
 		deadline = a->nl ? client_next_deadline(&a->client) : a->nl_retry_at;
-		if (hooks_deadline() < deadline)
-			deadline = hooks_deadline();
+		if (hooks_deadline(&a->hooks) < deadline)
+			deadline = hooks_deadline(&a->hooks);
 		for (unsigned i = 0; i < a->client.nbrokers; i++) {
 			struct broker_io *io = &a->bio[i];
 
@@ -711,6 +606,7 @@ static int setup(struct app *a)
 	a->link_fd = -1;
 	a->link_up = -1;
 	a->lock_fd = -1;
+	hooks_init(&a->hooks, a->opt.hook, a->cfg.ifname, &hook_ops_process, NULL);
 
 	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != sizeof(seed))
 		seed = (uint64_t)now_ms() ^ (uint64_t)getpid() << 32;
