@@ -54,7 +54,7 @@ else
   Q := @
 endif
 
-CORE := proto.c genl.c client.c dns.c log.c cli.c hooks.c rundir.c
+CORE := proto.c genl.c client.c dns.c log.c cli.c hooks.c rundir.c tunnel.c
 SRCS := $(CORE) l2tpd.c
 OBJS := $(SRCS:%.c=$(B)/%.o)
 HOST_CORE_OBJS := $(CORE:%.c=$(BT)/%.o)

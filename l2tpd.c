@@ -21,7 +21,6 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -33,9 +32,10 @@
 #include "hooks.h"
 #include "log.h"
 #include "proto.h"
+#include "rundir.h"
+#include "tunnel.h"
 
 #define T_NETLINK_RETRY 5000
-#define STATUS_DIR "/var/run/l2tpd"
 
 struct broker_io {
 	int fd;
@@ -55,7 +55,9 @@ struct app {
 	int ioctl_fd;
 	int link_fd;
 	int link_up; /* -1: unknown */
-	int lock_fd;
+	struct rundir run;
+	int lock_fd;      /* IFNAME.lock: one l2tpd per interface */
+	int tunnel_lock_fd; /* tunnel-ID.lock: one l2tpd per tunnel id */
 	struct hooks hooks;
 	uint64_t rng;
 	time_t up_wall;
@@ -186,21 +188,35 @@ static int io_send(struct client *c, struct broker *b, const uint8_t *p,
 	return 0;
 }
 
+static int nl_tunnel_create(void *ctx, uint32_t tid, uint32_t peer, int fd)
+{
+	return l2tp_tunnel_create(ctx, tid, peer, fd);
+}
+
+static int nl_tunnel_destroy(void *ctx, uint32_t tid)
+{
+	return l2tp_tunnel_delete(ctx, tid);
+}
+
+static const struct tunnel_ops nl_tunnel_ops = {
+	.create = nl_tunnel_create,
+	.destroy = nl_tunnel_destroy,
+};
+
 static int io_tunnel_create(struct client *c, struct broker *b)
 {
 	struct app *a = app_of(c);
 	uint32_t tid = a->cfg.tunnel_id;
 	int r;
 
+	bool replaced;
+
 	if (!a->nl)
 		return -ENOPROTOOPT;
-	r = l2tp_tunnel_create(a->nl, tid, b->peer_tunnel_id, bio_of(b)->fd);
-	if (r == -EEXIST) {
-		log_warn("%s: removing stale kernel tunnel %u", b->name, tid);
-		(void)l2tp_tunnel_delete(a->nl, tid);
-		r = l2tp_tunnel_create(a->nl, tid, b->peer_tunnel_id,
-				       bio_of(b)->fd);
-	}
+	r = tunnel_create(&nl_tunnel_ops, a->nl, a->tunnel_lock_fd >= 0, tid,
+			  b->peer_tunnel_id, bio_of(b)->fd, &replaced);
+	if (replaced)
+		log_warn("%s: removed stale kernel tunnel %u", b->name, tid);
 	if (r < 0) {
 		log_err("%s: TUNNEL_CREATE %u: %s", b->name, tid, strerror(-r));
 		return r;
@@ -273,19 +289,14 @@ static void io_hook(struct client *c, struct broker *b, const char *event)
 	hooks_push(&a->hooks, &j, now_ms());
 }
 
-/* Writes IFNAME.state next to a temporary file and renames it over, so a
- * reader never sees half a file. */
+/* IFNAME.state in the run directory, replaced whole on every change. */
 static void write_status(struct app *a, struct broker *b)
 {
-	char path[128], tmp[140], addr[INET_ADDRSTRLEN] = "", text[1024];
+	char name[32], addr[INET_ADDRSTRLEN] = "", text[1024];
 	bool up = b->state == BS_KEEPALIVE;
-	int n, fd;
-	ssize_t w;
+	int n, r;
 
-	if (mkdir(STATUS_DIR, 0755) < 0 && errno != EEXIST)
-		return;
-	snprintf(path, sizeof(path), STATUS_DIR "/%s.state", a->cfg.ifname);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	snprintf(name, sizeof(name), "%s.state", a->cfg.ifname);
 	if (b->sock_open || b->up_since)
 		inet_ntop(AF_INET, &b->addr.sin_addr, addr, sizeof(addr));
 	n = snprintf(text, sizeof(text),
@@ -300,22 +311,17 @@ static void write_status(struct app *a, struct broker *b)
 		     b->reconnects, b->last_error ? strerror(b->last_error) : "");
 	if (n < 0 || (size_t)n >= sizeof(text))
 		return;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return;
-	w = write(fd, text, (size_t)n);
-	if (close(fd) == 0 && w == n)
-		rename(tmp, path);
-	else
-		unlink(tmp);
+	r = rundir_write(&a->run, name, text, (size_t)n);
+	if (r < 0)
+		log_warn("%s/%s: %s", a->run.path, name, strerror(-r));
 }
 
 static void remove_status(struct app *a)
 {
-	char path[128];
+	char name[32];
 
-	snprintf(path, sizeof(path), STATUS_DIR "/%s.state", a->cfg.ifname);
-	unlink(path);
+	snprintf(name, sizeof(name), "%s.state", a->cfg.ifname);
+	(void)rundir_remove(&a->run, name);
 }
 
 static void io_changed(struct client *c, struct broker *b)
@@ -359,9 +365,7 @@ static void read_broker(struct app *a, struct broker *b, int64_t now)
 			client_on_sock_error(&a->client, b, errno, now);
 		return;
 	}
-	if (fl != sizeof(from) || from.sin_family != AF_INET ||
-	    from.sin_addr.s_addr != b->addr.sin_addr.s_addr ||
-	    from.sin_port != b->addr.sin_port)
+	if (!tunnel_from_broker(&from, fl, &b->addr))
 		return;
 	if (proto_decode(buf, (size_t)n, PROTO_FROM_BROKER, &m) == 0)
 		client_on_msg(&a->client, b, &m, now);
@@ -434,21 +438,49 @@ static void reap_children(struct app *a, int64_t now)
 	hooks_run(&a->hooks, now);
 }
 
-/* One l2tpd per interface: an abstract unix socket is released by the
- * kernel when the holder dies, so a crash leaves no stale lock. */
-static int take_lock(struct app *a)
+/* One l2tpd per interface, and one per tunnel id: a second instance with
+ * the same -t would otherwise find our tunnel "stale" and delete it. */
+static int take_locks(struct app *a)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int n;
+	char name[32], holder[32], other[32];
+	int r = rundir_open(&a->run, RUNDIR_PATH, geteuid());
 
-	a->lock_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (a->lock_fd < 0)
-		return -errno;
-	n = snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1, "l2tpd/%s",
-		     a->cfg.ifname);
-	if (bind(a->lock_fd, (struct sockaddr *)&sa,
-		 (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n)) < 0)
-		return -errno;
+	if (r == -EPERM || r == -EACCES || r == -ENOTDIR) {
+		log_err("refusing %s: %s", RUNDIR_PATH,
+			r == -EPERM ? "owned by another user" :
+			r == -EACCES ? "group or others may write to it" :
+				       "not a directory");
+		return r;
+	}
+	if (r < 0) {
+		log_err("cannot use %s: %s", RUNDIR_PATH, strerror(-r));
+		return r;
+	}
+	snprintf(name, sizeof(name), "%s.lock", a->cfg.ifname);
+	snprintf(holder, sizeof(holder), "%ld", (long)getpid());
+	a->lock_fd = rundir_lock(&a->run, name, holder, other, sizeof(other));
+	if (a->lock_fd == -EBUSY) {
+		log_err("another l2tpd (pid %s) is already running for interface %s",
+			other[0] ? other : "?", a->cfg.ifname);
+		return -EBUSY;
+	}
+	if (a->lock_fd < 0) {
+		log_err("%s/%s: %s", RUNDIR_PATH, name, strerror(-a->lock_fd));
+		return a->lock_fd;
+	}
+	snprintf(name, sizeof(name), "tunnel-%u.lock", a->cfg.tunnel_id);
+	a->tunnel_lock_fd = rundir_lock(&a->run, name, a->cfg.ifname, other,
+					sizeof(other));
+	if (a->tunnel_lock_fd == -EBUSY) {
+		log_err("tunnel id %u is in use by the l2tpd of interface %s; "
+			"choose another with -t", a->cfg.tunnel_id,
+			other[0] ? other : "?");
+		return -EBUSY;
+	}
+	if (a->tunnel_lock_fd < 0) {
+		log_err("%s/%s: %s", RUNDIR_PATH, name, strerror(-a->tunnel_lock_fd));
+		return a->tunnel_lock_fd;
+	}
 	return 0;
 }
 
@@ -595,7 +627,6 @@ static int run(struct app *a)
 static int setup(struct app *a)
 {
 	uint64_t seed = 0;
-	int r;
 
 	a->cfg.uuid = a->opt.uuid;
 	a->cfg.ifname = a->opt.ifname;
@@ -605,19 +636,17 @@ static int setup(struct app *a)
 	a->cfg.strategy = a->opt.strategy;
 	a->link_fd = -1;
 	a->link_up = -1;
+	a->run.fd = -1;
 	a->lock_fd = -1;
+	a->tunnel_lock_fd = -1;
 	hooks_init(&a->hooks, a->opt.hook, a->cfg.ifname, &hook_ops_process, NULL);
 
 	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != sizeof(seed))
 		seed = (uint64_t)now_ms() ^ (uint64_t)getpid() << 32;
 	a->rng = seed | 1;
 
-	r = take_lock(a);
-	if (r < 0) {
-		log_err("another l2tpd is already running for interface %s",
-			a->cfg.ifname);
+	if (take_locks(a) < 0)
 		return -1;
-	}
 	a->ioctl_fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (a->ioctl_fd < 0) {
 		log_err("socket: %s", strerror(errno));
