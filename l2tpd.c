@@ -267,7 +267,7 @@ static void io_hook(struct client *c, struct broker *b, const char *event)
 {
 	struct app *a = app_of(c);
 	char addr[INET_ADDRSTRLEN];
-	static struct hook_job j;
+	struct hook_job j;
 
 	log_info("%s: %s %s", b->name, event, a->cfg.ifname);
 	if (!a->opt.hook)
@@ -438,11 +438,21 @@ static void reap_children(struct app *a, int64_t now)
 	hooks_run(&a->hooks, now);
 }
 
+/* Interface names and tunnel ids are per network namespace, and so are
+ * the locks: named after the namespace's inode. */
+static unsigned long long netns_id(void)
+{
+	struct stat st;
+
+	return stat("/proc/self/ns/net", &st) == 0 ? (unsigned long long)st.st_ino : 0;
+}
+
 /* One l2tpd per interface, and one per tunnel id: a second instance with
  * the same -t would otherwise find our tunnel "stale" and delete it. */
 static int take_locks(struct app *a)
 {
-	char name[32], holder[32], other[32];
+	char name[64], holder[32], other[32];
+	unsigned long long ns = netns_id();
 	int r = rundir_open(&a->run, RUNDIR_PATH, geteuid());
 
 	if (r == -EPERM || r == -EACCES || r == -ENOTDIR) {
@@ -456,7 +466,7 @@ static int take_locks(struct app *a)
 		log_err("cannot use %s: %s", RUNDIR_PATH, strerror(-r));
 		return r;
 	}
-	snprintf(name, sizeof(name), "%s.lock", a->cfg.ifname);
+	snprintf(name, sizeof(name), "%s.net%llu.lock", a->cfg.ifname, ns);
 	snprintf(holder, sizeof(holder), "%ld", (long)getpid());
 	a->lock_fd = rundir_lock(&a->run, name, holder, other, sizeof(other));
 	if (a->lock_fd == -EBUSY) {
@@ -468,7 +478,7 @@ static int take_locks(struct app *a)
 		log_err("%s/%s: %s", RUNDIR_PATH, name, strerror(-a->lock_fd));
 		return a->lock_fd;
 	}
-	snprintf(name, sizeof(name), "tunnel-%u.lock", a->cfg.tunnel_id);
+	snprintf(name, sizeof(name), "tunnel-%u.net%llu.lock", a->cfg.tunnel_id, ns);
 	a->tunnel_lock_fd = rundir_lock(&a->run, name, a->cfg.ifname, other,
 					sizeof(other));
 	if (a->tunnel_lock_fd == -EBUSY) {
