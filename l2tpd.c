@@ -56,8 +56,8 @@ struct app {
 	int link_fd;
 	int link_up; /* -1: unknown */
 	struct rundir run;
-	int lock_fd;      /* IFNAME.lock: one l2tpd per interface */
-	int tunnel_lock_fd; /* tunnel-ID.lock: one l2tpd per tunnel id */
+	int lock_fd;        /* IFNAME.netNS.lock: one l2tpd per interface */
+	int tunnel_lock_fd; /* tunnel-ID.netNS.lock: one per tunnel id */
 	struct hooks hooks;
 	uint64_t rng;
 	time_t up_wall;
@@ -207,9 +207,8 @@ static int io_tunnel_create(struct client *c, struct broker *b)
 {
 	struct app *a = app_of(c);
 	uint32_t tid = a->cfg.tunnel_id;
-	int r;
-
 	bool replaced;
+	int r;
 
 	if (!a->nl)
 		return -ENOPROTOOPT;
