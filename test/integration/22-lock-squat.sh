@@ -10,14 +10,15 @@ as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
 
 rm -rf "$RUN"
 # what squatted the lock of earlier versions: an abstract socket name, in
-# the client's namespace (not through inc: $! must be the squatter)
+# the client's namespace (not through inc: $! must be the squatter); python
+# takes seconds to start under emulation
 ip netns exec "$NSC" setpriv --reuid=65534 --regid=65534 --clear-groups /usr/bin/python3 -c '
 import socket, time
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 s.bind("\0l2tpd/l2tp0")
 time.sleep(120)' &
 PIDS+=($!)
-check "nobody holds the old lock name" wait_for 5 inc grep -q '@l2tpd/l2tp0' /proc/net/unix
+check "nobody holds the old lock name" wait_for 60 inc grep -q '@l2tpd/l2tp0' /proc/net/unix
 start_broker broker -l $BADDR:$PORT
 check "tunnel up with nobody squatting" bring_up
 check "run directory is root's, 0755" test "$(stat -c '%U %a' $RUN)" = "root 755"
