@@ -116,13 +116,44 @@ static const char *printable(const char *v, char *buf, size_t cap)
 	return buf;
 }
 
+/* RFC 1123: labels of 1..63 letters, digits and '-', not starting or
+ * ending with '-'; one trailing dot allowed.  IPv4 literals pass too. */
+static bool valid_hostname(const char *h)
+{
+	size_t label = 0;
+
+	for (const char *p = h;; p++) {
+		if (*p == '.' || !*p) {
+			if (label == 0)
+				return !*p && p > h && p[-1] == '.' && p - 1 > h;
+			if (p[-1] == '-')
+				return false;
+			if (!*p)
+				return true;
+			label = 0;
+			continue;
+		}
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '-'))
+			return false;
+		if ((label == 0 && *p == '-') || ++label > 63)
+			return false;
+	}
+}
+
 static int parse_broker(const char *arg, struct broker_spec *b, char *err,
 			size_t errlen)
 {
 	const char *colon = strrchr(arg, ':');
 	size_t hlen;
 	uint32_t port;
+	char q[48];
 
+	for (const unsigned char *p = (const unsigned char *)arg; *p; p++)
+		if (*p < 0x20 || *p >= 0x7F)
+			return fail(err, errlen,
+				    "-b %s: host must be a hostname or an IPv4 address",
+				    printable(arg, q, sizeof(q)));
 	if (!colon)
 		return fail(err, errlen, "-b %s: missing :PORT", arg);
 	hlen = (size_t)(colon - arg);
@@ -135,6 +166,10 @@ static int parse_broker(const char *arg, struct broker_spec *b, char *err,
 		return fail(err, errlen, "-b %s: IPv6 is not supported by the protocol", arg);
 	memcpy(b->host, arg, hlen);
 	b->host[hlen] = '\0';
+	if (!valid_hostname(b->host))
+		return fail(err, errlen,
+			    "-b %s: host must be a hostname (letters, digits, '-', '.') or an IPv4 address",
+			    arg);
 	if (!colon[1])
 		return fail(err, errlen, "-b %s: empty port", arg);
 	if (colon[1] >= '0' && colon[1] <= '9') {
@@ -152,17 +187,25 @@ static int parse_broker(const char *arg, struct broker_spec *b, char *err,
 	return 0;
 }
 
+/* The kernel's own rule (dev_valid_name): a name it would refuse at
+ * SESSION_CREATE is an error here, not a tunnel torn down every round. */
 static int parse_ifname(char flag, const char *v, char *err, size_t errlen)
 {
 	size_t n = strlen(v);
+	char q[48];
 
 	if (n == 0)
 		return fail(err, errlen, "-%c: empty interface name", flag);
 	if (n > CLI_IFNAME_MAX)
 		return fail(err, errlen, "-%c %s: interface name longer than %d bytes",
-			    flag, v, CLI_IFNAME_MAX);
-	if (strchr(v, '/') || strchr(v, ' ') || !strcmp(v, ".") || !strcmp(v, ".."))
+			    flag, printable(v, q, sizeof(q)), CLI_IFNAME_MAX);
+	if (!strcmp(v, ".") || !strcmp(v, ".."))
 		return fail(err, errlen, "-%c %s: invalid interface name", flag, v);
+	for (const unsigned char *p = (const unsigned char *)v; *p; p++)
+		if (*p <= 0x20 || *p == 0x7F || *p == '/' || *p == ':')
+			return fail(err, errlen,
+				    "-%c %s: interface name with '/', ':', a blank or a control character",
+				    flag, printable(v, q, sizeof(q)));
 	return 0;
 }
 
@@ -182,6 +225,15 @@ static int apply(struct options *o, char flag, const char *v, char *err,
 			return fail(err, errlen, "-u %s: UUID is not valid UTF-8",
 				    printable(v, q, sizeof(q)));
 		}
+		/* it becomes a line of the status file and a hook variable */
+		for (const unsigned char *p = (const unsigned char *)v; *p; p++)
+			if (*p < 0x20 || *p == 0x7F) {
+				char q[48];
+
+				return fail(err, errlen,
+					    "-u %s: UUID with a control character",
+					    printable(v, q, sizeof(q)));
+			}
 		o->uuid = v;
 		return 0;
 	case 'i':

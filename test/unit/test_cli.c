@@ -181,12 +181,12 @@ SUITE(cli_lengths)
 	CHECK_EQ(PARSE_OK("-I", "abcdefghijklmno"), 0);
 	bad(PARSE_OK("-I", "abcdefghijklmnop"), "-I", "abcdefghijklmnop");
 
-	/* host names: 253 bytes at most */
-	memset(host, 'h', CLI_HOST_MAX);
+	/* host names: 253 bytes at most, in labels of 63 */
+	for (int i = 0; i < CLI_HOST_MAX + 1; i++)
+		host[i] = i % 64 == 63 ? '.' : 'h';
 	strcpy(host + CLI_HOST_MAX, ":8942");
 	CHECK_EQ(PARSE_OK("-b", host), 0);
 	CHECK_EQ(strlen(opt.brokers[1].host), CLI_HOST_MAX);
-	memset(host, 'h', CLI_HOST_MAX + 1);
 	strcpy(host + CLI_HOST_MAX + 1, ":8942");
 	bad(PARSE_OK("-b", host), "-b", "hhhhhhhhhhhhhhhhhhhh");
 
@@ -320,4 +320,59 @@ SUITE(cli_errors)
 	bad(PARSE("-t", "0", "-x"), "-t", "0");
 	/* -h does not hide a bad option before it */
 	bad(PARSE("-x", "-h"), "-x", NULL);
+}
+
+/* Values that reach the status file and the hook environment: no line
+ * breaks or other control characters get through. */
+SUITE(cli_hostile_values)
+{
+	static char label[80], host[300];
+
+	/* UUID: control characters anywhere, UTF-8 still fine */
+	bad(PARSE_OK("-u", "evil\nstate=keepalive"), "-u", "evil\\x0astate");
+	bad(PARSE_OK("-u", "a\tb"), "-u", "a\\x09b");
+	bad(PARSE_OK("-u", "a\rb"), "-u", "a\\x0db");
+	bad(PARSE_OK("-u", "\x1b[31m"), "-u", "\\x1b[31m");
+	bad(PARSE_OK("-u", "del\x7f"), "-u", "del\\x7f");
+	CHECK_EQ(PARSE_OK("-u", "caf\xc3\xa9 node-1"), 0);
+
+	/* -b host: RFC 1123 names or an address literal only */
+	bad(PARSE_OK("-b", "evil\nstate=keepalive:53:8942"), "-b", "evil\\x0astate");
+	bad(PARSE_OK("-b", "a b:8942"), "-b", "a b:8942");
+	bad(PARSE_OK("-b", "a_b.example:8942"), "-b", "a_b.example");
+	bad(PARSE_OK("-b", "-lead.example:8942"), "-b", "-lead.example");
+	bad(PARSE_OK("-b", "trail-.example:8942"), "-b", "trail-.example");
+	bad(PARSE_OK("-b", "a..b:8942"), "-b", "a..b");
+	bad(PARSE_OK("-b", ".a:8942"), "-b", ".a");
+	bad(PARSE_OK("-b", "caf\xc3\xa9.example:8942"), "-b", "caf\\xc3\\xa9");
+	bad(PARSE_OK("-b", "h%2e:8942"), "-b", "h%2e");
+	memset(label, 'l', 64);
+	label[64] = '\0';
+	snprintf(host, sizeof(host), "%s.example:1", label);
+	bad(PARSE_OK("-b", host), "-b", "llllllllll");
+	label[63] = '\0';
+	snprintf(host, sizeof(host), "%s.example:1", label);
+	CHECK_EQ(PARSE_OK("-b", host), 0);
+	CHECK_EQ(PARSE_OK("-b", "Broker-2.Example.NET.:8942"), 0);
+	CHECK(!strcmp(opt.brokers[1].host, "Broker-2.Example.NET."));
+	CHECK_EQ(PARSE_OK("-b", "192.0.2.1:8942"), 0);
+	CHECK(!strcmp(opt.brokers[1].host, "192.0.2.1"));
+	CHECK_EQ(PARSE_OK("-b", "4tier.example:8942"), 0);
+
+	/* interface names: the kernel's rule (dev_valid_name) */
+	bad(PARSE_OK("-i", "mesh:vpn"), "-i", "mesh:vpn");
+	bad(PARSE_OK("-I", "eth0:1"), "-I", "eth0:1");
+	bad(PARSE_OK("-i", "."), "-i", NULL);
+	bad(PARSE_OK("-I", ".."), "-I", "..");
+	bad(PARSE_OK("-I", "a/b"), "-I", "a/b");
+	bad(PARSE_OK("-i", "a\tb"), "-i", "a\\x09b");
+	bad(PARSE_OK("-i", "a\nb"), "-i", "a\\x0ab");
+	bad(PARSE_OK("-i", "a\vb"), "-i", "a\\x0bb");
+	bad(PARSE_OK("-I", "a\fb"), "-I", "a\\x0cb");
+	bad(PARSE_OK("-i", "x\x7f"), "-i", "x\\x7f");
+	bad(PARSE_OK("-i", "x\x01"), "-i", "x\\x01");
+	CHECK_EQ(PARSE("-u", "x", "-i", "mesh-vpn.1", "-b", "h:1"), 0);
+	CHECK(!strcmp(opt.ifname, "mesh-vpn.1"));
+	CHECK_EQ(PARSE("-u", "x", "-i", "...", "-b", "h:1"), 0);
+	CHECK_EQ(PARSE("-u", "x", "-i", "t\xc3\xa9", "-b", "h:1"), 0);
 }
