@@ -10,6 +10,7 @@
 #define NO_DEADLINE INT64_MAX
 #define SILENCE_PROBE_LEN PROTO_MIN_DGRAM
 #define MTU_DEFAULT_MAX (1500 - PROTO_TUNNEL_OVERHEAD)
+#define LOOP_SELECT "selection" /* the log's key for rounds that find nobody */
 
 static void client_step(struct client *c, int64_t now);
 static void keepalive_timers(struct client *c, struct broker *b, int64_t now);
@@ -206,8 +207,8 @@ static void broker_abandon(struct client *c, struct broker *b, uint8_t reason)
 static void broker_fail(struct client *c, struct broker *b, uint8_t reason,
 			int err, const char *why)
 {
-	log_warn("%s: %s%s%s", b->name, why, err ? ": " : "",
-		 err ? strerror(err) : "");
+	log_loop(b->name, LOG_WARNING, "%s: %s%s%s", b->name, why,
+		 err ? ": " : "", err ? strerror(err) : "");
 	b->last_error = err;
 	broker_abandon(c, b, reason);
 }
@@ -312,7 +313,9 @@ static void start_cookie(struct client *c, struct broker *b, int64_t now)
 
 static void broker_select(struct client *c, struct broker *b, int64_t now)
 {
-	log_info("%s: selected (usage %u)", b->name, b->usage);
+	/* A loop line too: a broker that fails again and again is selected
+	 * again and again; the end of the loop brings the count. */
+	log_loop(b->name, LOG_INFO, "%s: selected (usage %u)", b->name, b->usage);
 	b->broken_since = now ? now : 1;
 	b->establish_deadline = now + T_ESTABLISH;
 	b->prepares_total = 0;
@@ -461,6 +464,9 @@ static void tunnel_established(struct client *c, struct broker *b,
 	b->ka_next = now + T_KEEPALIVE;
 	b->silence_probes = 0;
 	b->pmtu_interval = T_PMTU_FIRST;
+	/* The failing loop, if there was one, is over. */
+	log_loop_end(b->name);
+	log_loop_end(LOOP_SELECT);
 	log_info("%s: tunnel up: tunnel %u/%u, session %u/%u, %s", b->name,
 		 b->cfg->tunnel_id, b->peer_tunnel_id, b->session_id,
 		 b->peer_session_id, b->cfg->ifname);
@@ -557,10 +563,12 @@ void client_on_msg(struct client *c, struct broker *b,
 		break;
 	case PROTO_ERROR:
 		if (s == BS_GET_TUNNEL) {
-			log_warn("%s: broker refused the tunnel", b->name);
+			log_loop(b->name, LOG_WARNING, "%s: broker refused the tunnel",
+				 b->name);
 			broker_abandon(c, b, 0);
 		} else if (s == BS_KEEPALIVE) {
-			log_warn("%s: broker closed the tunnel (reason 0x%02x)",
+			log_loop(b->name, LOG_WARNING,
+				 "%s: broker closed the tunnel (reason 0x%02x)",
 				 b->name, m->reason);
 			broker_abandon(c, b, PROTO_ERR_CLIENT_OTHER_REQUEST);
 		}
@@ -732,7 +740,8 @@ static void broker_on_timer(struct client *c, struct broker *b, int64_t now)
 		break;
 	case BS_RESOLVING:
 		if (now >= b->timer) {
-			log_warn("%s: name resolution timed out", b->name);
+			log_loop(b->name, LOG_WARNING,
+				 "%s: name resolution timed out", b->name);
 			net_backoff(c, b, ETIMEDOUT, now);
 		}
 		break;
@@ -850,7 +859,8 @@ static void client_step(struct client *c, int64_t now)
 			if (pick == -2)
 				return;
 			if (pick < 0) {
-				log_warn("no broker available; next round in %d s",
+				log_loop(LOOP_SELECT, LOG_WARNING,
+					 "no broker available; next round in %d s",
 					 T_NO_BROKER / 1000);
 				for (unsigned i = 0; i < c->nbrokers; i++) {
 					close_socket(c, &c->brokers[i]);
@@ -948,12 +958,15 @@ void client_stop(struct client *c, uint8_t reason, int64_t now)
 	for (unsigned i = 0; i < c->nbrokers; i++) {
 		struct broker *b = &c->brokers[i];
 
+		log_loop_end(b->name);
+
 		if (b->state == BS_KEEPALIVE || b->state == BS_GET_TUNNEL ||
 		    b->state == BS_GET_COOKIE || b->kernel_up || b->hook_up)
 			broker_abandon(c, b, reason);
 		close_socket(c, b);
 		set_state(c, b, BS_IDLE);
 	}
+	log_loop_end(LOOP_SELECT);
 	c->selected = -1;
 	c->phase = PHASE_STOPPED;
 }

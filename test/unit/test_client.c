@@ -12,10 +12,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
 #include "client.h"
+#include "log.h"
 #include "proto.h"
 
 #define MAXB 4
@@ -107,6 +109,51 @@ static void log_clear(void)
 {
 	nev = 0;
 	nev_lost = 0;
+}
+
+/* ---- what the log says -------------------------------------------------- */
+
+#define MAX_LINES 512
+#define LOOP_MINUTE 60000
+static char lines[MAX_LINES][400];
+static int64_t line_at[MAX_LINES];
+static unsigned nlines;
+
+static void cap_sink(int prio, const char *line)
+{
+	(void)prio;
+	if (nlines < MAX_LINES) {
+		line_at[nlines] = now_ms;
+		snprintf(lines[nlines++], sizeof(lines[0]), "%s", line);
+	}
+}
+
+static int64_t cap_clock(void)
+{
+	return now_ms;
+}
+
+static void lines_clear(void)
+{
+	nlines = 0;
+}
+
+/* Lines that contain `text`. */
+static unsigned n_lines(const char *text)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < nlines; i++)
+		n += strstr(lines[i], text) != NULL;
+	return n;
+}
+
+static const char *find_line(const char *text, unsigned nth)
+{
+	for (unsigned i = 0; i < nlines; i++)
+		if (strstr(lines[i], text) && nth-- == 0)
+			return lines[i];
+	return "";
 }
 
 /* ---- stub ops ---------------------------------------------------------- */
@@ -388,6 +435,8 @@ static void setup(unsigned n, enum select_strategy s, uint32_t limit)
 	memset(&st, 0, sizeof(st));
 	memset(brk, 0, sizeof(brk));
 	log_clear();
+	log_capture(cap_sink, cap_clock);
+	lines_clear();
 	ccfg = (struct client_config){
 		.uuid = UUID,
 		.ifname = "l2tp0",
@@ -2084,4 +2133,86 @@ SUITE(client_keepalive_align)
 	/* never more than 5 s apart */
 	for (unsigned k = 1; k < n_sent(0, PROTO_KEEPALIVE); k++)
 		CHECK(sent(0, PROTO_KEEPALIVE, k)->t - sent(0, PROTO_KEEPALIVE, k - 1)->t <= 5000);
+}
+
+/* ---- the log ------------------------------------------------------------ */
+
+SUITE(client_log)
+{
+	/* down and up twice within a minute: every change is there */
+	setup(1, SELECT_FIRST, 0);
+	start(0);
+	bring_up(0, 100, 1);
+	run_to(5000);
+	rx_wire(0, m_error(PROTO_ERR_BROKER_TIMEOUT));
+	run_to(5100);
+	bring_up(0, 100, 1);
+	run_to(10000);
+	rx_wire(0, m_error(PROTO_ERR_BROKER_TIMEOUT));
+	run_to(10100);
+	bring_up(0, 100, 1);
+	CHECK(now_ms < 60000);
+	/* identical lines, each one there */
+	CHECK_EQ(n_lines("tunnel up: tunnel 7/100, session 7/100, l2tp0"), 3);
+	CHECK_EQ(n_lines("broker closed the tunnel (reason 0x03)"), 2);
+	CHECK_EQ(n_lines("selected"), 3);
+	CHECK(!strcmp(find_line("tunnel up", 1), find_line("tunnel up", 2)));
+	CHECK_EQ(n_lines("held back"), 0);
+
+	/* one failing loop: its repeats are held back and counted, the
+	 * count goes out once a minute and when the loop ends */
+	setup(1, SELECT_FIRST, 0);
+	start(0);
+	{
+		unsigned refusals = 0, told = 0, shown = 0;
+		int64_t last = -LOOP_MINUTE;
+
+		while (now_ms < 150000) {
+			if (brk[0].state == BS_GET_USAGE)
+				rx_wire(0, m_usage(1));
+			if (brk[0].state == BS_GET_COOKIE)
+				rx_wire(0, m_cookie(1));
+			if (brk[0].state == BS_GET_TUNNEL) {
+				rx_wire(0, m_error(-1));
+				refusals++;
+			}
+			step();
+		}
+		if (brk[0].state != BS_GET_USAGE)
+			run_to(client_next_deadline(&cl));
+		bring_up(0, 100, 1);
+		CHECK(refusals >= 10);
+		for (unsigned i = 0; i < nlines; i++) {
+			const char *held = strstr(lines[i], " repeats held back)");
+			unsigned n = 0;
+
+			if (!strstr(lines[i], "broker refused the tunnel"))
+				continue;
+			shown++;
+			if (held) {
+				while (held > lines[i] && held[-1] >= '0' && held[-1] <= '9')
+					held--;
+				n = (unsigned)atoi(held);
+				CHECK(n > 0);
+			}
+			/* the first time in full; then once a minute at most,
+			 * apart from the count at the end */
+			CHECK_EQ(shown == 1, n == 0);
+			if (i + 3 < nlines)
+				CHECK(line_at[i] - last >= LOOP_MINUTE);
+			last = line_at[i];
+			/* a line a minute on is itself a repeat; the count at
+			 * the end (at the time the tunnel came up) is not */
+			told += n + (line_at[i] != line_at[nlines - 1]);
+		}
+		CHECK(shown >= 3 && shown <= 5);
+		CHECK_EQ(told, refusals);
+		/* the count comes before the tunnel up that ended the loop */
+		CHECK(strstr(lines[nlines - 1], "tunnel up") != NULL);
+		CHECK_EQ(n_lines("tunnel up"), 1);
+	}
+	lines_clear();
+	rx_wire(0, m_error(PROTO_ERR_BROKER_TIMEOUT));
+	CHECK_EQ(n_lines("broker closed the tunnel"), 1);
+	CHECK_EQ(n_lines("held back"), 0);
 }
