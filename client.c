@@ -463,6 +463,7 @@ static void tunnel_established(struct client *c, struct broker *b,
 	b->fail_streak = 0;
 	b->ka_next = now + T_KEEPALIVE;
 	b->silence_probes = 0;
+	b->beat_seen = false;
 	b->pmtu_interval = T_PMTU_FIRST;
 	/* The failing loop, if there was one, is over. */
 	log_loop_end(b->name);
@@ -516,6 +517,12 @@ static void on_tunnel(struct client *c, struct broker *b,
 		return;
 	}
 	tunnel_established(c, b, m, now);
+}
+
+/* How long a silence has to be before the probes start. */
+static int64_t silence_after(const struct broker *b)
+{
+	return b->beat_seen ? T_SILENCE_BEAT : T_SILENCE;
 }
 
 static void reachable(struct broker *b, int64_t now)
@@ -598,8 +605,12 @@ void client_on_msg(struct client *c, struct broker *b,
 			}
 		}
 		break;
+	case PROTO_KEEPALIVE:
+		if (s == BS_KEEPALIVE)
+			b->beat_seen = true;
+		break;
 	default:
-		break; /* KEEPALIVE: liveness only */
+		break;
 	}
 	/* Awake anyway: a keepalive due soon goes now, which saves a wakeup
 	 * of its own (an idle tunnel then wakes once per broker beat). */
@@ -619,7 +630,7 @@ void client_on_sock_error(struct client *c, struct broker *b, int err,
 		/* Evidence, not proof: a passing ICMP error must not end a
 		 * working tunnel, unanswered probes do.  Start them now. */
 		if (b->silence_probes == 0) {
-			b->last_rx = min64(b->last_rx, now - T_SILENCE);
+			b->last_rx = min64(b->last_rx, now - silence_after(b));
 			keepalive_timers(c, b, now);
 		}
 	} else if (err == ECONNREFUSED) {
@@ -651,7 +662,7 @@ static void keepalive_timers(struct client *c, struct broker *b, int64_t now)
 			    "nothing heard from the broker for 60 s");
 		return;
 	}
-	if (now - b->last_rx >= T_SILENCE) {
+	if (now - b->last_rx >= silence_after(b)) {
 		if (b->silence_probes == 0)
 			b->silence_next = now;
 		if (now >= b->silence_next) {
@@ -706,7 +717,7 @@ static int64_t keepalive_deadline(const struct broker *b)
 	if (b->silence_probes)
 		d = min64(d, b->silence_next);
 	else
-		d = min64(d, b->last_rx + T_SILENCE);
+		d = min64(d, b->last_rx + silence_after(b));
 	d = min64(d, b->pmtu_collect ? min64(b->pmtu_collect, b->pmtu_next)
 				     : b->pmtu_next);
 	for (unsigned i = 0; i < b->nrel; i++)

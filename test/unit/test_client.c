@@ -387,6 +387,18 @@ static unsigned n_small_probes(int b)
 	return n;
 }
 
+static const struct ev *small_probe(int b, unsigned k)
+{
+	for (unsigned i = 0; i < nev; i++) {
+		const struct ev *e = &evlog[i];
+
+		if (e->kind == EV_SEND && e->b == b && e->m.type == PROTO_PMTUD &&
+		    e->len < 1334 - PROTO_PROBE_OVERHEAD && k-- == 0)
+			return e;
+	}
+	return NONE;
+}
+
 static unsigned n_ev(enum ev_kind k, int b)
 {
 	unsigned n = 0;
@@ -1114,43 +1126,46 @@ SUITE(client_pmtu)
 SUITE(client_dead)
 {
 	const int64_t t0 = 1000;
+	const int64_t give_up = T_SILENCE + SILENCE_PROBES * T_SILENCE_PROBE;
 	const struct ev *e;
 
+	/* before the broker's first keepalive: 15 s of silence, then the
+	 * probes */
 	setup(1, SELECT_FIRST, 0);
 	start(0);
 	run_to(t0);
 	bring_up(0, 100, 1);
-	run_to(t0 + 14999);
+	run_to(t0 + T_SILENCE - 1);
 	CHECK_EQ(n_small_probes(0), 0);
-	run_to(t0 + 15000);
+	run_to(t0 + T_SILENCE);
 	CHECK_EQ(n_small_probes(0), 1);
-	run_to(t0 + 19999);
-	CHECK_EQ(n_small_probes(0), 5);
-	for (unsigned k = 0; k < 5; k++) {
+	run_to(t0 + give_up - 1);
+	CHECK_EQ(n_small_probes(0), SILENCE_PROBES);
+	for (unsigned k = 0; k < SILENCE_PROBES; k++) {
 		unsigned n = 0;
 
 		for (unsigned i = 0; i < nev; i++)
 			n += evlog[i].kind == EV_SEND &&
 			     evlog[i].m.type == PROTO_PMTUD &&
 			     evlog[i].len == PROTO_MIN_DGRAM &&
-			     evlog[i].t == t0 + 15000 + 1000 * k;
+			     evlog[i].t == t0 + T_SILENCE + T_SILENCE_PROBE * k;
 		CHECK_EQ(n, 1);
 	}
 	CHECK_EQ(n_sent(0, PROTO_ERROR), 0);
 	CHECK_EQ(brk[0].state, BS_KEEPALIVE);
 	log_clear();
-	run_to(t0 + 20000);
+	run_to(t0 + give_up);
 	e = sent(0, PROTO_ERROR, 0);
-	CHECK(e && e->t == t0 + 20000 && e->m.reason == PROTO_ERR_CLIENT_TIMEOUT);
+	CHECK(e != NONE && e->t == t0 + give_up && e->m.reason == PROTO_ERR_CLIENT_TIMEOUT);
 	CHECK(find_hook(0, "session.down", 0) != NONE);
-	CHECK(find_ev(EV_DELETE, 0, 0) && find_ev(EV_DELETE, 0, 0)->sid == TID);
+	CHECK(find_ev(EV_DELETE, 0, 0)->sid == TID);
 	CHECK_EQ(st.ups, st.downs);
 	CHECK(ev_pos(e) < ev_pos(find_ev(EV_CLOSE, 0, 0)));
 	/* well inside the 60 s bound */
 	CHECK(now_ms - t0 <= T_LIVENESS);
 	/* a new round at once, on a new socket */
 	CHECK_EQ(st.opens, 2);
-	CHECK(sent(0, PROTO_USAGE, 0) && sent(0, PROTO_USAGE, 0)->t == t0 + 20000);
+	CHECK_EQ(sent(0, PROTO_USAGE, 0)->t, t0 + give_up);
 	CHECK_EQ(cl.phase, PHASE_COLLECT);
 	CHECK_EQ(brk[0].broken_since, 0); /* it did work for a while */
 
@@ -1172,7 +1187,7 @@ SUITE(client_dead)
 	run_to(t0 + 36000);
 	rx_wire(0, m_seq(PROTO_KEEPALIVE, 0));
 	log_clear();
-	run_to(t0 + 36000 + T_SILENCE - 1);
+	run_to(t0 + 36000 + T_SILENCE_BEAT - 1);
 	CHECK_EQ(n_small_probes(0), 0);
 	CHECK_EQ(brk[0].state, BS_KEEPALIVE);
 
@@ -1196,7 +1211,7 @@ SUITE(client_dead)
 			CHECK(d - last_rx <= T_LIVENESS);
 		}
 		CHECK_EQ(brk[0].state, BS_GET_USAGE);
-		CHECK(now_ms > 300000 && now_ms - last_rx == 20000);
+		CHECK(now_ms > 300000 && now_ms - last_rx == give_up);
 		CHECK_EQ(st.ups, 1);
 		CHECK_EQ(st.downs, 1);
 	}
@@ -1217,12 +1232,13 @@ SUITE(client_dead)
 	/* a second report while probing changes nothing */
 	client_on_sock_error(&cl, &brk[0], ECONNREFUSED, now_ms);
 	CHECK_EQ(n_small_probes(0), 1);
-	run_to(t0 + 7999);
-	CHECK_EQ(n_small_probes(0), 5);
+	run_to(t0 + 3000 + SILENCE_PROBES * T_SILENCE_PROBE - 1);
+	CHECK_EQ(n_small_probes(0), SILENCE_PROBES);
 	CHECK_EQ(brk[0].state, BS_KEEPALIVE);
-	run_to(t0 + 8000);
+	run_to(t0 + 3000 + SILENCE_PROBES * T_SILENCE_PROBE);
 	e = last_sent(0, PROTO_ERROR);
-	CHECK(e && e->t == t0 + 8000 && e->m.reason == PROTO_ERR_CLIENT_TIMEOUT);
+	CHECK(e != NONE && e->t == t0 + 3000 + SILENCE_PROBES * T_SILENCE_PROBE &&
+	      e->m.reason == PROTO_ERR_CLIENT_TIMEOUT);
 	CHECK_EQ(st.ups, st.downs);
 	CHECK_EQ(st.deletes, 1);
 
@@ -1235,7 +1251,7 @@ SUITE(client_dead)
 	run_to(3500);
 	rx_wire(0, m_seq(PROTO_KEEPALIVE, 9));
 	log_clear();
-	run_to(3500 + T_SILENCE - 1);
+	run_to(3500 + T_SILENCE_BEAT - 1);
 	CHECK_EQ(n_small_probes(0), 0);
 	CHECK_EQ(brk[0].state, BS_KEEPALIVE);
 
@@ -2215,4 +2231,139 @@ SUITE(client_log)
 	rx_wire(0, m_error(PROTO_ERR_BROKER_TIMEOUT));
 	CHECK_EQ(n_lines("broker closed the tunnel"), 1);
 	CHECK_EQ(n_lines("held back"), 0);
+}
+
+/* ---- dead-broker detection against the broker's 5 s beat ----------------- */
+
+static uint32_t loss_rng;
+
+/* true with probability pct/100 (deterministic xorshift) */
+static bool lost(unsigned pct)
+{
+	loss_rng ^= loss_rng << 13;
+	loss_rng ^= loss_rng >> 17;
+	loss_rng ^= loss_rng << 5;
+	return loss_rng % 1000 < pct * 10;
+}
+
+/*
+ * A live broker behind a lossy path: its keepalive every 5 s (+0..200 ms),
+ * the first 3 s after the tunnel, each lost with pct %; each of our small
+ * probes answered at once unless lost on the way out or back (pct % each).
+ * Runs until `until` or until the client gives the broker up; returns the
+ * time it did, or -1.
+ */
+static int64_t run_lossy(unsigned pct, int64_t until)
+{
+	int64_t beat = now_ms + 3000;
+
+	while (now_ms < until) {
+		unsigned mark;
+
+		if (nev > MAX_EV - 64)
+			log_clear();
+		mark = nev;
+		if (beat <= client_next_deadline(&cl)) {
+			now_ms = beat;
+			if (!lost(pct))
+				rx_wire(0, m_seq(PROTO_KEEPALIVE, 0));
+			beat += 5000 + (int64_t)(loss_rng % 201);
+		} else {
+			step();
+		}
+		if (brk[0].state != BS_KEEPALIVE)
+			return now_ms;
+		for (unsigned i = mark; i < nev; i++) {
+			if (evlog[i].kind != EV_SEND || evlog[i].m.type != PROTO_PMTUD ||
+			    evlog[i].len != PROTO_MIN_DGRAM)
+				continue;
+			if (!lost(pct) && !lost(pct))
+				rx_wire(0, m_value(PROTO_PMTUD_ACK, PROTO_MIN_DGRAM));
+		}
+	}
+	return -1;
+}
+
+SUITE(client_crash)
+{
+	const int64_t t0 = 1000;
+	const int64_t day = 86400000;
+
+	/* the broker beats, then crashes right after a keepalive: given up
+	 * 10 s later, probes 0.8 s apart from 6 s on */
+	setup(1, SELECT_FIRST, 0);
+	start(0);
+	run_to(t0);
+	bring_up(0, 100, 1);
+	run_to(t0 + 3000);
+	rx_wire(0, m_seq(PROTO_KEEPALIVE, 0));
+	for (int k = 1; k <= 4; k++) {
+		run_to(t0 + 3000 + 5000 * k);
+		rx_wire(0, m_seq(PROTO_KEEPALIVE, (uint32_t)k));
+	}
+	log_clear();
+	{
+		const int64_t crash = now_ms;
+
+		while (brk[0].state == BS_KEEPALIVE && now_ms < crash + 60000)
+			step();
+		CHECK_EQ(now_ms - crash, 10000);
+		CHECK(now_ms - crash <= 10000);
+		CHECK_EQ(n_small_probes(0), SILENCE_PROBES);
+		for (unsigned k = 0; k < SILENCE_PROBES; k++) {
+			const struct ev *e = small_probe(0, k);
+
+			CHECK_EQ(e->t - crash, T_SILENCE_BEAT + T_SILENCE_PROBE * (int64_t)k);
+		}
+		CHECK_EQ(last_sent(0, PROTO_ERROR)->m.reason, PROTO_ERR_CLIENT_TIMEOUT);
+		CHECK_EQ(st.ups, st.downs);
+		/* and at once a new round */
+		CHECK_EQ(sent(0, PROTO_USAGE, 0)->t, now_ms);
+	}
+
+	/* one keepalive lost and four probes: the fifth answer keeps it */
+	setup(1, SELECT_FIRST, 0);
+	start(0);
+	bring_up(0, 100, 1);
+	run_to(5000);
+	rx_wire(0, m_seq(PROTO_KEEPALIVE, 0));
+	log_clear();
+	run_to(5000 + T_SILENCE_BEAT + 4 * T_SILENCE_PROBE);
+	CHECK_EQ(n_small_probes(0), 5);
+	rx_wire(0, m_value(PROTO_PMTUD_ACK, PROTO_MIN_DGRAM));
+	run_to(now_ms + 1000);
+	CHECK_EQ(brk[0].state, BS_KEEPALIVE);
+	CHECK_EQ(st.downs, 0);
+
+	/* before the first keepalive the 15 s rule holds (the broker's
+	 * first one may come 14 s after the tunnel) */
+	setup(1, SELECT_FIRST, 0);
+	start(0);
+	bring_up(0, 100, 1);
+	run_to(14000);
+	rx_wire(0, m_value(PROTO_PMTU_NTFY, 1400)); /* not a keepalive */
+	run_to(14000 + T_SILENCE - 1);
+	CHECK_EQ(n_small_probes(0), 0);
+	CHECK_EQ(brk[0].state, BS_KEEPALIVE);
+
+	/* 5 % loss each way for three days: never given up (0.23 expected
+	 * in 30 days, so 0.02 in three) */
+	setup(1, SELECT_FIRST, 0);
+	start(0);
+	bring_up(0, 100, 1);
+	loss_rng = 0x2545F491u;
+	CHECK_EQ(run_lossy(5, 3 * day), -1);
+	CHECK_EQ(st.downs, 0);
+
+	/* the same detector at 30 % loss each way does give up, early: the
+	 * figures above are not met by a detector that never fires */
+	setup(1, SELECT_FIRST, 0);
+	start(0);
+	bring_up(0, 100, 1);
+	loss_rng = 0x2545F491u;
+	{
+		int64_t t = run_lossy(30, day);
+
+		CHECK(t > 0 && t < 3600000);
+	}
 }
