@@ -78,20 +78,40 @@ static bool is_network_error(int err)
 	return false;
 }
 
+/* +-25 %, so many routers behind one uplink do not retry in step. */
+static int64_t jitter(struct client *c, int64_t delay)
+{
+	return delay * 3 / 4 + c->ops->random(c) % (uint32_t)(delay / 2 + 1);
+}
+
+static bool refusing(const struct broker *b, int64_t now)
+{
+	return b->refused_since && now - b->refused_since < T_REFUSED_FAST;
+}
+
+static void refused(struct broker *b, int64_t now)
+{
+	if (!b->refused_since)
+		b->refused_since = now ? now : 1;
+}
+
+/* When to ask a broker that has not answered USAGE again. */
+static int64_t usage_retry(struct client *c, struct broker *b, int64_t now)
+{
+	return now + (refusing(b, now) ? jitter(c, T_REFUSED_RETRY) : T_RESEND);
+}
+
 static void net_backoff(struct client *c, struct broker *b, int err,
 			int64_t now)
 {
-	int64_t delay;
 	unsigned shift;
 
 	close_socket(c, b);
 	b->last_error = err;
 	shift = b->fail_streak < 8 ? b->fail_streak : 8;
 	b->fail_streak++;
-	delay = min64((int64_t)T_BACKOFF_MIN << shift, T_BACKOFF_MAX);
-	/* +-25 % so many routers behind one uplink do not retry in step */
-	delay = delay * 3 / 4 + c->ops->random(c) % (uint32_t)(delay / 2 + 1);
-	b->retry_at = now + delay;
+	b->retry_at = now + jitter(c, min64((int64_t)T_BACKOFF_MIN << shift,
+					    T_BACKOFF_MAX));
 	if (!b->wan_down) {
 		log_warn("%s: cannot reach broker: %s; retrying with back-off",
 			 b->name, strerror(err));
@@ -231,7 +251,7 @@ static void open_and_query(struct client *c, struct broker *b, int64_t now)
 		return;
 	}
 	b->sock_open = true;
-	b->timer = now + T_RESEND;
+	b->timer = usage_retry(c, b, now);
 	set_state(c, b, BS_GET_USAGE);
 	send_simple(c, b, PROTO_USAGE, now);
 }
@@ -530,6 +550,7 @@ static void reachable(struct broker *b, int64_t now)
 	b->last_rx = now;
 	b->silence_probes = 0;
 	b->refusals = 0;
+	b->refused_since = 0;
 	if (b->wan_down) {
 		log_info("%s: broker reachable again", b->name);
 		b->wan_down = false;
@@ -577,6 +598,9 @@ void client_on_msg(struct client *c, struct broker *b,
 			log_loop(b->name, LOG_WARNING,
 				 "%s: broker closed the tunnel (reason 0x%02x)",
 				 b->name, m->reason);
+			/* about to restart, most likely */
+			if (m->has_reason && m->reason == PROTO_ERR_BROKER_SHUTDOWN)
+				refused(b, now);
 			broker_abandon(c, b, PROTO_ERR_CLIENT_OTHER_REQUEST);
 		}
 		break;
@@ -624,8 +648,10 @@ void client_on_sock_error(struct client *c, struct broker *b, int err,
 {
 	if (!b->sock_open)
 		return;
-	if (err == ECONNREFUSED)
+	if (err == ECONNREFUSED) {
 		b->refusals++; /* ICMP port unreachable: the broker may be gone */
+		refused(b, now);
+	}
 	if (b->state == BS_KEEPALIVE) {
 		/* Evidence, not proof: a passing ICMP error must not end a
 		 * working tunnel, unanswered probes do.  Start them now. */
@@ -639,9 +665,7 @@ void client_on_sock_error(struct client *c, struct broker *b, int err,
 			broker_fail(c, b, 0, err, "broker port unreachable");
 		} else if (b->state == BS_GET_USAGE) {
 			/* A restarting broker: ask again soon rather than in 2 s. */
-			unsigned shift = b->refusals < 4 ? b->refusals - 1 : 3;
-
-			b->timer = min64(b->timer, now + ((int64_t)250 << shift));
+			b->timer = min64(b->timer, usage_retry(c, b, now));
 		}
 	} else if (is_network_error(err)) {
 		if (c->selected == b->index && b->state >= BS_GET_COOKIE) {
@@ -759,7 +783,7 @@ static void broker_on_timer(struct client *c, struct broker *b, int64_t now)
 	case BS_GET_USAGE:
 		if (now < b->timer)
 			break;
-		b->timer = now + T_RESEND;
+		b->timer = usage_retry(c, b, now);
 		/* Brokers older than USAGE only answer COOKIE. */
 		send_simple(c, b, PROTO_USAGE, now);
 		if (b->state == BS_GET_USAGE)
@@ -801,6 +825,7 @@ static bool is_broken(const struct broker *b)
 static int choose(struct client *c, int64_t now)
 {
 	unsigned eligible = 0, ready = 0;
+	int64_t hold = 0;
 	int pick = -1;
 
 	for (unsigned i = 0; i < c->nbrokers; i++) {
@@ -809,6 +834,8 @@ static int choose(struct client *c, int64_t now)
 		if (b->state == BS_IDLE)
 			continue;
 		eligible++;
+		if (refusing(b, now) && b->refused_since + T_REFUSED_FAST > hold)
+			hold = b->refused_since + T_REFUSED_FAST;
 		if (b->state != BS_STANDBY)
 			continue;
 		ready++;
@@ -832,6 +859,12 @@ static int choose(struct client *c, int64_t now)
 		return pick;
 	if (ready < eligible && now < c->phase_deadline)
 		return -2; /* keep collecting */
+	/* Nobody ready, but one is restarting: keep asking it beyond the
+	 * window rather than pausing. */
+	if (ready == 0 && hold > now) {
+		c->phase_deadline = hold;
+		return -2;
+	}
 	return pick;
 }
 

@@ -68,6 +68,11 @@
 #define T_REL_RETRY 1000
 #define REL_TRIES 10
 #define T_BROKEN 3600000
+/* A broker that refuses (ICMP port unreachable, or it just said it shuts
+ * down) is most likely restarting: ask every 200 ms +-25 % for up to 60 s,
+ * then as usual. */
+#define T_REFUSED_RETRY 200
+#define T_REFUSED_FAST 60000
 #define T_BACKOFF_MIN 2000
 #define T_BACKOFF_MAX 30000
 #define T_COOKIE_MAX_AGE 120000
@@ -134,6 +139,7 @@ struct broker {
 	bool offered_features;
 	unsigned redos;
 	unsigned refusals;
+	int64_t refused_since; /* 0: answering, as far as we know */
 
 	/* the tunnel */
 	uint32_t peer_tunnel_id;

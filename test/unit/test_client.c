@@ -2367,3 +2367,95 @@ SUITE(client_crash)
 		CHECK(t > 0 && t < 3600000);
 	}
 }
+
+/* ---- a broker restarting ------------------------------------------------- */
+
+/* Runs to t while broker b's port is closed: every datagram sent to it
+ * comes back as ICMP port unreachable; the random source changes on every
+ * step so the jitter shows. */
+static void run_refused(int b, int64_t t)
+{
+	while (client_next_deadline(&cl) <= t) {
+		unsigned mark = nev;
+
+		st.rnd = st.rnd * 1103515245u + 12345u;
+		step();
+		for (unsigned i = mark; i < nev; i++) {
+			if (evlog[i].kind == EV_SEND && evlog[i].b == b) {
+				client_on_sock_error(&cl, &brk[b], ECONNREFUSED, now_ms);
+				break;
+			}
+		}
+	}
+	if (t > now_ms)
+		now_ms = t;
+}
+
+SUITE(client_restart)
+{
+	const int64_t t0 = 10000;
+	int64_t lo = INT64_MAX, hi = 0;
+
+	/* stopped gracefully: ERROR 0x02, then port unreachable for 30 s */
+	setup(1, SELECT_FIRST, 0);
+	start(0);
+	bring_up(0, 100, 1);
+	run_fed(0, t0);
+	log_clear();
+	rx_wire(0, m_error(PROTO_ERR_BROKER_SHUTDOWN));
+	CHECK_EQ(st.downs, 1);
+	CHECK_EQ(sent(0, PROTO_USAGE, 0)->t, t0);
+	client_on_sock_error(&cl, &brk[0], ECONNREFUSED, now_ms);
+	run_refused(0, t0 + 30000);
+	CHECK(n_sent(0, PROTO_USAGE) >= 30000 / 250);
+	for (unsigned k = 1; k < n_sent(0, PROTO_USAGE); k++) {
+		int64_t gap = sent(0, PROTO_USAGE, k)->t - sent(0, PROTO_USAGE, k - 1)->t;
+
+		lo = gap < lo ? gap : lo;
+		hi = gap > hi ? gap : hi;
+	}
+	CHECK(lo >= T_REFUSED_RETRY * 3 / 4);
+	CHECK(hi <= T_REFUSED_RETRY * 5 / 4);
+	CHECK(hi <= 500);
+	CHECK(hi > lo); /* jittered */
+	/* no pause between rounds meanwhile */
+	CHECK_EQ(cl.phase, PHASE_COLLECT);
+	CHECK_EQ(n_ev(EV_OPEN, 0), 1); /* one socket all along */
+	/* the broker is back: the next question gets the answers */
+	{
+		const int64_t back = now_ms;
+
+		run_to(client_next_deadline(&cl));
+		CHECK(now_ms - back <= T_REFUSED_RETRY * 5 / 4);
+		CHECK_EQ(last_sent(0, PROTO_USAGE)->t, now_ms);
+		bring_up(0, 100, 1);
+		CHECK_EQ(st.ups, 2);
+		CHECK(now_ms - back <= 300);
+	}
+
+	/* refused for longer than a minute: back to the usual pace */
+	setup(1, SELECT_FIRST, 0);
+	start(0);
+	client_on_sock_error(&cl, &brk[0], ECONNREFUSED, now_ms);
+	run_refused(0, T_REFUSED_FAST - 1);
+	CHECK_EQ(cl.phase, PHASE_COLLECT);
+	log_clear();
+	run_refused(0, T_REFUSED_FAST + 30000);
+	CHECK(n_sent(0, PROTO_USAGE) <= 30000 / T_RESEND + 2);
+	CHECK(cl.rounds >= 2); /* rounds end and pause again */
+	/* an answer ends the refusal; a later refusal starts a new minute */
+	rx_wire(0, m_usage(1));
+	CHECK_EQ(brk[0].refused_since, 0);
+
+	/* a port unreachable while up starts the probes, and the round after
+	 * the tunnel is given up is at the quick pace at once */
+	setup(1, SELECT_FIRST, 0);
+	start(0);
+	bring_up(0, 100, 1);
+	run_fed(0, 20000);
+	log_clear();
+	client_on_sock_error(&cl, &brk[0], ECONNREFUSED, now_ms);
+	run_refused(0, 20000 + SILENCE_PROBES * T_SILENCE_PROBE + 1000);
+	CHECK_EQ(st.downs, 1);
+	CHECK(n_sent(0, PROTO_USAGE) >= 1000 / 250);
+}
