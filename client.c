@@ -112,6 +112,12 @@ static void net_backoff(struct client *c, struct broker *b, int err,
 	b->fail_streak++;
 	b->retry_at = now + jitter(c, min64((int64_t)T_BACKOFF_MIN << shift,
 					    T_BACKOFF_MAX));
+	if (c->phase == PHASE_ACTIVE && c->selected != b->index) {
+		/* a candidate no more; the back-off counts at the next round */
+		b->last_error = err;
+		set_state(c, b, BS_IDLE);
+		return;
+	}
 	if (!b->wan_down) {
 		log_warn("%s: cannot reach broker: %s; retrying with back-off",
 			 b->name, strerror(err));
@@ -161,6 +167,20 @@ static void send_simple(struct client *c, struct broker *b, uint8_t type,
 		m.features = b->cfg->features;
 	}
 	send_or_backoff(c, b, &m, now);
+}
+
+/* The usage question, and a cookie with it (the broker answers COOKIE on
+ * any socket, as it does for the reference client), so that the broker
+ * selected then needs one round trip to the tunnel. */
+static void send_usage(struct client *c, struct broker *b, int64_t now)
+{
+	b->usage_asks++;
+	send_simple(c, b, PROTO_USAGE, now);
+	if (b->state != BS_GET_USAGE)
+		return; /* backing off */
+	b->cookie_asked = now;
+	b->cookie_wanted = true;
+	send_simple(c, b, PROTO_COOKIE, now);
 }
 
 static void send_error(struct client *c, struct broker *b, uint8_t reason)
@@ -252,8 +272,11 @@ static void open_and_query(struct client *c, struct broker *b, int64_t now)
 	}
 	b->sock_open = true;
 	b->timer = usage_retry(c, b, now);
+	b->usage_asks = 0;
+	b->cookie_at = 0;
+	b->cookie_wanted = false;
 	set_state(c, b, BS_GET_USAGE);
-	send_simple(c, b, PROTO_USAGE, now);
+	send_usage(c, b, now);
 }
 
 static void reset_attempt(struct broker *b)
@@ -326,9 +349,20 @@ static int reopen(struct client *c, struct broker *b)
 static void start_cookie(struct client *c, struct broker *b, int64_t now)
 {
 	b->prepares = 0;
+	b->cookie_at = 0;
 	b->timer = now + T_RESEND;
+	b->cookie_asked = now;
+	b->cookie_wanted = true;
 	set_state(c, b, BS_GET_COOKIE);
 	send_simple(c, b, PROTO_COOKIE, now);
+}
+
+static void start_prepare(struct client *c, struct broker *b, int64_t now)
+{
+	b->prepares = 0;
+	b->timer = now + T_RESEND;
+	set_state(c, b, BS_GET_TUNNEL);
+	send_prepare(c, b, now);
 }
 
 static void broker_select(struct client *c, struct broker *b, int64_t now)
@@ -340,7 +374,16 @@ static void broker_select(struct client *c, struct broker *b, int64_t now)
 	b->establish_deadline = now + T_ESTABLISH;
 	b->prepares_total = 0;
 	b->redos = 0;
-	start_cookie(c, b, now);
+	if (b->cookie_at && now - b->cookie_at < T_COOKIE_MAX_AGE) {
+		start_prepare(c, b, now);
+	} else if (b->cookie_wanted && now - b->cookie_asked < T_RESEND) {
+		/* the answer to the one asked with USAGE is on its way */
+		b->prepares = 0;
+		b->timer = b->cookie_asked + T_RESEND;
+		set_state(c, b, BS_GET_COOKIE);
+	} else {
+		start_cookie(c, b, now);
+	}
 }
 
 static void queue_reliable(struct client *c, struct broker *b,
@@ -455,6 +498,20 @@ static void on_pmtud_ack(struct client *c, struct broker *b, uint16_t v,
 		pmtu_collect(c, b, now);
 }
 
+/* The selected broker has its tunnel, or the others' answers are stale. */
+static void drop_candidates(struct client *c)
+{
+	for (unsigned i = 0; i < c->nbrokers; i++) {
+		struct broker *o = &c->brokers[i];
+
+		if ((int)i == c->selected || o->state == BS_IDLE)
+			continue;
+		close_socket(c, o);
+		set_state(c, o, BS_IDLE);
+	}
+	c->candidates_until = 0;
+}
+
 static void tunnel_established(struct client *c, struct broker *b,
 			       const struct proto_msg *m, int64_t now)
 {
@@ -476,6 +533,7 @@ static void tunnel_established(struct client *c, struct broker *b,
 		return;
 	}
 	b->kernel_up = true;
+	drop_candidates(c);
 	b->up_since = now;
 	b->last_rx = now;
 	b->establish_deadline = 0;
@@ -574,16 +632,17 @@ void client_on_msg(struct client *c, struct broker *b,
 		set_state(c, b, BS_STANDBY);
 		break;
 	case PROTO_COOKIE:
-		if (s == BS_GET_USAGE) {
-			set_state(c, b, BS_STANDBY); /* a broker older than USAGE */
-		} else if (s == BS_GET_COOKIE) {
-			memcpy(b->cookie, m->cookie, sizeof(b->cookie));
-			b->cookie_at = now;
-			b->prepares = 0;
-			b->timer = now + T_RESEND;
-			set_state(c, b, BS_GET_TUNNEL);
-			send_prepare(c, b, now);
-		}
+		if (s != BS_GET_USAGE && s != BS_STANDBY && s != BS_GET_COOKIE)
+			break;
+		memcpy(b->cookie, m->cookie, sizeof(b->cookie));
+		b->cookie_at = now ? now : 1;
+		b->cookie_wanted = false;
+		/* Only COOKIE and no USAGE after asking twice: a broker older
+		 * than USAGE. */
+		if (s == BS_GET_USAGE && b->usage_asks > 1)
+			set_state(c, b, BS_STANDBY);
+		else if (s == BS_GET_COOKIE)
+			start_prepare(c, b, now);
 		break;
 	case PROTO_TUNNEL:
 		if (s == BS_GET_TUNNEL)
@@ -784,10 +843,7 @@ static void broker_on_timer(struct client *c, struct broker *b, int64_t now)
 		if (now < b->timer)
 			break;
 		b->timer = usage_retry(c, b, now);
-		/* Brokers older than USAGE only answer COOKIE. */
-		send_simple(c, b, PROTO_USAGE, now);
-		if (b->state == BS_GET_USAGE)
-			send_simple(c, b, PROTO_COOKIE, now);
+		send_usage(c, b, now);
 		break;
 	case BS_GET_COOKIE:
 	case BS_GET_TUNNEL:
@@ -872,6 +928,7 @@ static void start_round(struct client *c, int64_t now)
 {
 	c->rounds++;
 	c->selected = -1;
+	c->candidates_until = 0;
 	c->phase = PHASE_COLLECT;
 	c->phase_deadline = now + T_SELECT_WINDOW;
 	for (unsigned i = 0; i < c->nbrokers; i++) {
@@ -889,6 +946,16 @@ static void start_round(struct client *c, int64_t now)
 	}
 	for (unsigned i = 0; i < c->nbrokers; i++)
 		broker_on_timer(c, &c->brokers[i], now);
+}
+
+static bool have_candidates(const struct client *c, int64_t now)
+{
+	if (!c->candidates_until || now >= c->candidates_until)
+		return false;
+	for (unsigned i = 0; i < c->nbrokers; i++)
+		if ((int)i != c->selected && c->brokers[i].state != BS_IDLE)
+			return true;
+	return false;
 }
 
 static void client_step(struct client *c, int64_t now)
@@ -917,12 +984,18 @@ static void client_step(struct client *c, int64_t now)
 			}
 			c->selected = pick;
 			c->phase = PHASE_ACTIVE;
+			/* Those that answered, or still may within the
+			 * window, stay ready. */
 			for (unsigned i = 0; i < c->nbrokers; i++) {
-				if ((int)i == pick)
+				struct broker *o = &c->brokers[i];
+
+				if ((int)i == pick || o->state == BS_STANDBY ||
+				    (o->state == BS_GET_USAGE && now < c->phase_deadline))
 					continue;
-				close_socket(c, &c->brokers[i]);
-				set_state(c, &c->brokers[i], BS_IDLE);
+				close_socket(c, o);
+				set_state(c, o, BS_IDLE);
 			}
+			c->candidates_until = now + T_CANDIDATES;
 			broker_select(c, &c->brokers[pick], now);
 			continue;
 		}
@@ -932,6 +1005,15 @@ static void client_step(struct client *c, int64_t now)
 			if (b->state != BS_FAILED)
 				return;
 			b->reconnects++;
+			if (have_candidates(c, now)) {
+				/* On with the next one of this round. */
+				set_state(c, b, BS_IDLE);
+				c->selected = -1;
+				c->phase = PHASE_COLLECT;
+				c->phase_deadline = c->candidates_until;
+				c->candidates_until = 0;
+				continue;
+			}
 			start_round(c, now);
 			continue;
 		}
@@ -974,6 +1056,9 @@ void client_on_timer(struct client *c, int64_t now)
 	/* First the round: at the end of the collection window, brokers that
 	 * are about to be dropped need no more resends. */
 	client_step(c, now);
+	if (c->phase == PHASE_ACTIVE && c->candidates_until &&
+	    now >= c->candidates_until)
+		drop_candidates(c);
 	for (unsigned i = 0; i < c->nbrokers; i++) {
 		struct broker *b = &c->brokers[i];
 
@@ -991,6 +1076,8 @@ int64_t client_next_deadline(const struct client *c)
 		return d;
 	if (c->phase == PHASE_COLLECT || c->phase == PHASE_WAIT)
 		d = c->phase_deadline;
+	if (c->phase == PHASE_ACTIVE && c->candidates_until)
+		d = c->candidates_until;
 	for (unsigned i = 0; i < c->nbrokers; i++)
 		d = min64(d, broker_deadline(&c->brokers[i]));
 	return d;

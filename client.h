@@ -76,6 +76,9 @@
 #define T_BACKOFF_MIN 2000
 #define T_BACKOFF_MAX 30000
 #define T_COOKIE_MAX_AGE 120000
+/* After a selection the others that answered (or may yet) stay ready this
+ * long, so a refusal goes on with the next one without a new round. */
+#define T_CANDIDATES 5000
 #define PREPARES_PER_COOKIE 3
 #define REFUSALS_TO_FAIL 3
 #define AMBIGUOUS_REDOS 2
@@ -133,7 +136,10 @@ struct broker {
 
 	uint16_t usage;
 	uint8_t cookie[PROTO_COOKIE_LEN];
-	int64_t cookie_at;
+	int64_t cookie_at; /* 0: none */
+	int64_t cookie_asked; /* last COOKIE request, if cookie_wanted */
+	bool cookie_wanted;
+	unsigned usage_asks; /* USAGE requests from this socket */
 	unsigned prepares; /* sent with the current cookie */
 	unsigned prepares_total; /* sent from this socket */
 	bool offered_features;
@@ -219,6 +225,7 @@ struct client {
 	int64_t phase_deadline;
 	int selected; /* -1: none */
 	unsigned rounds;
+	int64_t candidates_until; /* 0: the others were let go */
 };
 
 void client_init(struct client *c, const struct client_config *cfg,

@@ -611,20 +611,22 @@ SUITE(client_startup)
 	CHECK_EQ(st.resolves, 1);
 	CHECK_EQ(st.opens, 1);
 	CHECK_EQ(brk[0].state, BS_GET_USAGE);
-	CHECK_EQ(n_sent(0, -1), 1);
+	/* USAGE, and a COOKIE request with it as the reference client sends */
+	CHECK_EQ(n_sent(0, -1), 2);
 	e = sent(0, PROTO_USAGE, 0);
-	CHECK(e && e->t == 0 && e->m.has_features && e->m.features == 1 &&
+	CHECK(e != NONE && e->t == 0 && e->m.has_features && e->m.features == 1 &&
 	      e->len == 18);
+	CHECK(ev_pos(e) < ev_pos(sent(0, PROTO_COOKIE, 0)));
 	CHECK_EQ(client_next_deadline(&cl), 2000);
 
-	/* USAGE and COOKIE (for brokers older than USAGE) every 2 s */
+	/* both every 2 s */
 	run_to(6000);
 	CHECK_EQ(n_sent(0, PROTO_USAGE), 4);
-	CHECK_EQ(n_sent(0, PROTO_COOKIE), 3);
-	for (unsigned k = 1; k <= 3; k++) {
+	CHECK_EQ(n_sent(0, PROTO_COOKIE), 4);
+	for (unsigned k = 0; k <= 3; k++) {
 		CHECK_EQ(sent(0, PROTO_USAGE, k)->t, 2000 * k);
-		CHECK_EQ(sent(0, PROTO_COOKIE, k - 1)->t, 2000 * k);
-		CHECK_EQ(sent(0, PROTO_COOKIE, k - 1)->len, 14);
+		CHECK_EQ(sent(0, PROTO_COOKIE, k)->t, 2000 * k);
+		CHECK_EQ(sent(0, PROTO_COOKIE, k)->len, 14);
 	}
 	CHECK_EQ(client_next_deadline(&cl), 8000);
 
@@ -641,12 +643,12 @@ SUITE(client_startup)
 	CHECK_EQ(cl.selected, 0);
 	CHECK_EQ(cl.phase, PHASE_ACTIVE);
 	CHECK_EQ(brk[0].state, BS_GET_COOKIE);
-	CHECK_EQ(n_sent(0, -1), 1);
-	CHECK(sent(0, PROTO_COOKIE, 0) && sent(0, PROTO_COOKIE, 0)->t == 6500);
-	CHECK_EQ(client_next_deadline(&cl), 8500);
-	run_to(8500);
-	CHECK_EQ(n_sent(0, PROTO_COOKIE), 2);
-	CHECK_EQ(last_sent(0, PROTO_COOKIE)->t, 8500);
+	/* the cookie asked with the USAGE at 6000 is on its way: not again */
+	CHECK_EQ(n_sent(0, -1), 0);
+	CHECK_EQ(client_next_deadline(&cl), 8000);
+	run_to(8000);
+	CHECK_EQ(n_sent(0, PROTO_COOKIE), 1);
+	CHECK_EQ(last_sent(0, PROTO_COOKIE)->t, 8000);
 
 	/* COOKIE reply: PREPARE with everything the broker needs */
 	run_to(9000);
@@ -672,10 +674,10 @@ SUITE(client_startup)
 	CHECK_EQ(sent(0, PROTO_PREPARE, 1)->t, 11000);
 	CHECK_EQ(sent(0, PROTO_PREPARE, 2)->t, 13000);
 	CHECK_MEM(sent(0, PROTO_PREPARE, 2)->m.cookie, 8, e->m.cookie, 8);
-	CHECK_EQ(n_sent(0, PROTO_COOKIE), 2);
+	CHECK_EQ(n_sent(0, PROTO_COOKIE), 1);
 	run_to(15000);
 	CHECK_EQ(n_sent(0, PROTO_PREPARE), 3);
-	CHECK_EQ(n_sent(0, PROTO_COOKIE), 3);
+	CHECK_EQ(n_sent(0, PROTO_COOKIE), 2);
 	CHECK_EQ(last_sent(0, PROTO_COOKIE)->t, 15000);
 	CHECK_EQ(brk[0].state, BS_GET_COOKIE);
 	run_to(17000);
@@ -743,14 +745,43 @@ SUITE(client_startup)
 	CHECK_EQ(brk[0].state, BS_IDLE);
 	CHECK_EQ(cl.phase, PHASE_WAIT);
 
-	/* a broker older than USAGE answers only the COOKIE request */
+	/* a broker older than USAGE answers only the COOKIE request: known
+	 * as such once it was asked twice */
 	setup(2, SELECT_USAGE, 0);
 	start(0);
+	rx_wire(0, m_cookie(9));
+	CHECK_EQ(brk[0].state, BS_GET_USAGE);
 	run_to(2000);
 	rx_wire(0, m_cookie(9));
 	CHECK_EQ(brk[0].state, BS_STANDBY);
 	CHECK_EQ(brk[0].usage, 0xFFFF);
 	CHECK_EQ(cl.selected, -1);
+
+	/* start to PREPARE in one round trip: the cookie came with the usage,
+	 * in either order */
+	for (int order = 0; order < 2; order++) {
+		setup(1, SELECT_FIRST, 0);
+		start(0);
+		run_to(30);
+		log_clear();
+		if (order)
+			rx_wire(0, m_cookie(0x21));
+		rx_wire(0, m_usage(5));
+		if (!order) {
+			CHECK_EQ(brk[0].state, BS_GET_COOKIE);
+			rx_wire(0, m_cookie(0x21));
+		}
+		CHECK_EQ(brk[0].state, BS_GET_TUNNEL);
+		CHECK_EQ(n_sent(0, -1), 1);
+		e = sent(0, PROTO_PREPARE, 0);
+		CHECK_EQ(e->t, 30);
+		{
+			struct proto_msg want = m_cookie(0x21);
+
+			CHECK_MEM(e->m.cookie, 8, want.cookie, 8);
+		}
+	}
+
 }
 
 /* ---- the TUNNEL reply and the data plane's ids -------------------------- */
@@ -1352,8 +1383,9 @@ SUITE(client_broker_error)
 		rx_wire(0, m_usage(10));
 		marked = now_ms;
 		CHECK_EQ(cl.selected, 0);
-		CHECK_EQ(brk[1].state, BS_IDLE);
-		CHECK(!st.sock[1]);
+		/* the other one may still answer: kept for a few seconds */
+		CHECK_EQ(brk[1].state, BS_GET_USAGE);
+		CHECK(st.sock[1]);
 		rx_wire(0, m_cookie(1));
 		run_to(t0 + 1000);
 		log_clear();
@@ -1363,8 +1395,12 @@ SUITE(client_broker_error)
 		CHECK_EQ(brk[0].state, BS_IDLE);
 		CHECK_EQ(brk[0].broken_since, marked);
 		CHECK(!st.sock[0]);
+		/* on with the other one, no new round: no new socket, no
+		 * second question */
 		CHECK_EQ(brk[1].state, BS_GET_USAGE);
-		CHECK(sent(1, PROTO_USAGE, 0) != NONE);
+		CHECK_EQ(st.opens, 2);
+		CHECK_EQ(n_sent(1, -1), 0);
+		CHECK_EQ(cl.rounds, 1);
 		rx_wire(1, m_usage(50000));
 		CHECK_EQ(cl.selected, 1);
 		rx_wire(1, m_cookie(2));
@@ -1443,10 +1479,33 @@ SUITE(client_select)
 	rx_wire(1, m_usage(100));
 	CHECK_EQ(cl.selected, 1);
 	CHECK_EQ(brk[1].state, BS_GET_COOKIE);
-	CHECK(sent(1, PROTO_COOKIE, 0) && sent(1, PROTO_COOKIE, 0)->t == 200);
+	CHECK_EQ(n_sent(1, -1), 0); /* the cookie asked with USAGE is coming */
+	/* the other one stays ready for a few seconds, then is let go */
+	CHECK_EQ(brk[0].state, BS_STANDBY);
+	CHECK(st.sock[0]);
+	CHECK_EQ(n_sent(0, -1), 0);
+	CHECK_EQ(client_next_deadline(&cl), 200 + T_CANDIDATES < 2000 ? 200 + T_CANDIDATES : 2000);
+	run_to(200 + T_CANDIDATES - 1);
+	CHECK(st.sock[0]);
+	run_to(200 + T_CANDIDATES);
 	CHECK_EQ(brk[0].state, BS_IDLE);
 	CHECK(!st.sock[0]);
 	CHECK_EQ(n_sent(0, -1), 0);
+	CHECK_EQ(brk[1].state, BS_GET_COOKIE);
+
+	/* ... and at once when the tunnel is up */
+	setup(2, SELECT_USAGE, 0);
+	start(0);
+	rx_wire(0, m_usage(500));
+	rx_wire(1, m_usage(100));
+	CHECK_EQ(cl.selected, 1);
+	CHECK(st.sock[0]);
+	rx_wire(1, m_cookie(1));
+	rx_wire(1, m_tunnel(100, 1));
+	CHECK_EQ(brk[1].state, BS_KEEPALIVE);
+	CHECK_EQ(brk[0].state, BS_IDLE);
+	CHECK(!st.sock[0]);
+	CHECK_EQ(cl.candidates_until, 0);
 
 	/* -a: a tie goes to the earlier one */
 	setup(2, SELECT_USAGE, 0);
@@ -1497,12 +1556,15 @@ SUITE(client_select)
 	run_to(300);
 	rx_wire(2, m_usage(60000));
 	CHECK_EQ(cl.selected, 2);
-	CHECK_EQ(brk[0].state, BS_IDLE);
-	CHECK_EQ(brk[1].state, BS_IDLE);
-	CHECK(!st.sock[0] && !st.sock[1] && st.sock[2]);
-	/* the others' late answers are not read */
+	CHECK_EQ(brk[0].state, BS_GET_USAGE);
+	CHECK_EQ(brk[1].state, BS_GET_USAGE);
+	/* the others' late answers change nothing while this one goes on */
 	rx_wire(0, m_usage(1));
 	CHECK_EQ(cl.selected, 2);
+	CHECK_EQ(brk[0].state, BS_STANDBY);
+	rx_wire(2, m_cookie(1));
+	rx_wire(2, m_tunnel(100, 1));
+	CHECK(!st.sock[0] && !st.sock[1] && st.sock[2]);
 
 	/* -r: uniform among the ready ones, never one that did not answer */
 	for (uint32_t r = 0; r < 6; r++) {
@@ -1955,9 +2017,14 @@ static bool state_ok(const struct snap *s, const struct proto_msg *m,
 
 	switch (before) {
 	case BS_GET_USAGE:
+		/* COOKIE alone means a broker older than USAGE only once it
+		 * was asked twice */
+		if (m->type == PROTO_COOKIE && b->usage_asks < 2)
+			return after == before;
 		if (m->type == PROTO_USAGE || m->type == PROTO_COOKIE)
 			return after == BS_STANDBY ||
-			       (after == BS_GET_COOKIE && s->cfg.strategy == SELECT_FIRST);
+			       ((after == BS_GET_COOKIE || after == BS_GET_TUNNEL) &&
+				s->cfg.strategy == SELECT_FIRST);
 		break;
 	case BS_GET_COOKIE:
 		if (m->type == PROTO_COOKIE)
@@ -2032,7 +2099,7 @@ static void check_replies(const struct snap *s, const struct proto_msg *m)
 
 SUITE(client_states)
 {
-	static struct snap snaps[12];
+	static struct snap snaps[14];
 	unsigned n = 0;
 
 	setup(1, SELECT_FIRST, 1000);
@@ -2046,7 +2113,7 @@ SUITE(client_states)
 	setup(2, SELECT_FIRST, 1000);
 	start(0);
 	rx_wire(0, m_usage(9));
-	snap_take(&snaps[n++], "idle", 1);
+	snap_take(&snaps[n++], "candidate", 1);
 	snap_take(&snaps[n++], "get-cookie", 0);
 	rx_wire(0, m_cookie(9));
 	snap_take(&snaps[n++], "get-tunnel, 1 PREPARE", 0);
@@ -2057,6 +2124,7 @@ SUITE(client_states)
 	rx_wire(0, m_cookie(10));
 	rx_wire(0, m_tunnel(100, 1));
 	snap_take(&snaps[n++], "keepalive", 0);
+	snap_take(&snaps[n++], "idle", 1);
 	setup(1, SELECT_FIRST, 0);
 	st.open_err = -ENETUNREACH;
 	start(0);
@@ -2458,4 +2526,79 @@ SUITE(client_restart)
 	run_refused(0, 20000 + SILENCE_PROBES * T_SILENCE_PROBE + 1000);
 	CHECK_EQ(st.downs, 1);
 	CHECK(n_sent(0, PROTO_USAGE) >= 1000 / 250);
+}
+
+/* ---- a refusing broker: on with the next answer of the round ------------ */
+
+SUITE(client_next_candidate)
+{
+	/* the near broker refuses the PREPARE, the far one answers in
+	 * 100 ms: its answers of the first round trip are enough */
+	for (int s = SELECT_FIRST; s <= SELECT_USAGE; s++) {
+		setup(2, (enum select_strategy)s, 0);
+		start(0);
+		run_to(5);
+		rx_wire(0, m_usage(1));
+		rx_wire(0, m_cookie(1));
+		if (s == SELECT_USAGE) {
+			CHECK_EQ(cl.selected, -1); /* waits for the other */
+			run_to(100);
+			rx_wire(1, m_usage(2));
+			rx_wire(1, m_cookie(2));
+			CHECK_EQ(cl.selected, 0);
+			run_to(105);
+		} else {
+			CHECK_EQ(cl.selected, 0);
+			CHECK_EQ(sent(0, PROTO_PREPARE, 0)->t, 5);
+			run_to(10);
+		}
+		log_clear();
+		rx_wire(0, m_error(-1));
+		CHECK_EQ(brk[0].state, BS_IDLE);
+		CHECK(brk[0].broken_since != 0);
+		if (s == SELECT_FIRST) {
+			CHECK_EQ(cl.phase, PHASE_COLLECT);
+			CHECK_EQ(n_sent(1, -1), 0);
+			run_to(100);
+			rx_wire(1, m_usage(2));
+			rx_wire(1, m_cookie(2));
+		}
+		CHECK_EQ(cl.selected, 1);
+		CHECK_EQ(brk[1].state, BS_GET_TUNNEL);
+		/* one datagram to the second broker: its PREPARE */
+		CHECK_EQ(n_sent(1, -1), 1);
+		CHECK_EQ(sent(1, PROTO_PREPARE, 0)->t, now_ms);
+		run_to(now_ms + 100);
+		rx_wire(1, m_tunnel(200, 1));
+		CHECK_EQ(brk[1].state, BS_KEEPALIVE);
+		CHECK(now_ms <= 250);
+		CHECK_EQ(cl.rounds, 1);
+		CHECK_EQ(st.opens, 2);
+	}
+
+	/* stale answers are not used: a refusal after the few seconds
+	 * starts a new round */
+	setup(2, SELECT_FIRST, 0);
+	start(0);
+	rx_wire(0, m_usage(1));
+	rx_wire(0, m_cookie(1));
+	rx_wire(1, m_usage(1));
+	run_to(T_CANDIDATES);
+	CHECK_EQ(brk[1].state, BS_IDLE);
+	CHECK(!st.sock[1]);
+	rx_wire(0, m_error(-1));
+	CHECK_EQ(cl.rounds, 2);
+	CHECK_EQ(brk[1].state, BS_GET_USAGE);
+	CHECK_EQ(st.opens, 3);
+
+	/* a candidate that cannot be reached is let go, not retried while
+	 * another broker is selected */
+	setup(2, SELECT_FIRST, 0);
+	start(0);
+	rx_wire(0, m_usage(1));
+	client_on_sock_error(&cl, &brk[1], ENETUNREACH, now_ms);
+	CHECK_EQ(brk[1].state, BS_IDLE);
+	CHECK(!st.sock[1]);
+	run_to(4000);
+	CHECK_EQ(st.opens, 2);
 }
