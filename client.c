@@ -14,6 +14,9 @@
 
 static void client_step(struct client *c, int64_t now);
 static void keepalive_timers(struct client *c, struct broker *b, int64_t now);
+static void keepalive_due(struct client *c, struct broker *b, int64_t now);
+static void outage_start(struct client *c, struct broker *b, bool by_link,
+			 int err, int64_t now);
 
 const char *broker_state_name(enum broker_state s)
 {
@@ -127,6 +130,12 @@ static void net_backoff(struct client *c, struct broker *b, int err,
 	set_state(c, b, BS_REINIT);
 }
 
+/* Send errors that say there is no way out at all. */
+static bool is_no_network(int err)
+{
+	return err == ENETUNREACH || err == ENETDOWN || err == EADDRNOTAVAIL;
+}
+
 static int send_msg(struct client *c, struct broker *b,
 		    const struct proto_msg *m)
 {
@@ -139,7 +148,10 @@ static int send_msg(struct client *c, struct broker *b,
 			proto_type_name(m->type), strerror((int)-n));
 		return (int)n;
 	}
-	return c->ops->send(c, b, buf, (size_t)n);
+	n = c->ops->send(c, b, buf, (size_t)n);
+	if (n < 0 && b->state == BS_KEEPALIVE && is_no_network((int)-n))
+		b->unsendable = (int)-n;
+	return (int)n;
 }
 
 /* Sends m; a network error moves the broker into back-off and returns
@@ -237,6 +249,9 @@ static void broker_abandon(struct client *c, struct broker *b, uint8_t reason)
 		b->kernel_up = false;
 	}
 	close_socket(c, b);
+	b->paused = false;
+	b->resuming = false;
+	b->paused_since = 0;
 	b->mtu = 0;
 	b->nrel = 0;
 	b->up_since = 0;
@@ -542,6 +557,10 @@ static void tunnel_established(struct client *c, struct broker *b,
 	b->ka_next = now + T_KEEPALIVE;
 	b->silence_probes = 0;
 	b->beat_seen = false;
+	b->paused = false;
+	b->resuming = false;
+	b->paused_since = 0;
+	b->unsendable = 0;
 	b->pmtu_interval = T_PMTU_FIRST;
 	/* The failing loop, if there was one, is over. */
 	log_loop_end(b->name);
@@ -603,27 +622,41 @@ static int64_t silence_after(const struct broker *b)
 	return b->beat_seen ? T_SILENCE_BEAT : T_SILENCE;
 }
 
-static void reachable(struct broker *b, int64_t now)
+/* Returns true if this ended an outage on our side. */
+static bool reachable(struct broker *b, int64_t now)
 {
+	bool outage_over = false;
+
 	b->last_rx = now;
 	b->silence_probes = 0;
 	b->refusals = 0;
 	b->refused_since = 0;
+	if (b->paused || b->resuming) {
+		log_info("%s: tunnel kept: broker answered after an outage of %lld ms",
+			 b->name, (long long)(now - b->paused_since));
+		b->paused = false;
+		b->paused_by_link = false;
+		b->resuming = false;
+		b->paused_since = 0;
+		outage_over = true;
+	}
 	if (b->wan_down) {
 		log_info("%s: broker reachable again", b->name);
 		b->wan_down = false;
 	}
 	b->fail_streak = 0;
+	return outage_over;
 }
 
 void client_on_msg(struct client *c, struct broker *b,
 		   const struct proto_msg *m, int64_t now)
 {
 	enum broker_state s = b->state;
+	bool outage_over;
 
 	if (!b->sock_open || s == BS_FAILED || s == BS_IDLE)
 		return;
-	reachable(b, now);
+	outage_over = reachable(b, now);
 	switch (m->type) {
 	case PROTO_USAGE:
 		if (s != BS_GET_USAGE && s != BS_STANDBY)
@@ -699,6 +732,11 @@ void client_on_msg(struct client *c, struct broker *b,
 	 * of its own (an idle tunnel then wakes once per broker beat). */
 	if (b->state == BS_KEEPALIVE && b->ka_next - now <= T_KA_EARLY)
 		send_keepalive(c, b, now);
+	/* what fell due during the outage goes now */
+	if (b->state == BS_KEEPALIVE && outage_over)
+		keepalive_timers(c, b, now);
+	if (b->state == BS_KEEPALIVE && b->unsendable)
+		outage_start(c, b, false, b->unsendable, now);
 	client_step(c, now);
 }
 
@@ -713,8 +751,9 @@ void client_on_sock_error(struct client *c, struct broker *b, int err,
 	}
 	if (b->state == BS_KEEPALIVE) {
 		/* Evidence, not proof: a passing ICMP error must not end a
-		 * working tunnel, unanswered probes do.  Start them now. */
-		if (b->silence_probes == 0) {
+		 * working tunnel, unanswered probes do.  Start them now
+		 * (unless our own side is out, or just back). */
+		if (b->silence_probes == 0 && !b->paused && !b->resuming) {
 			b->last_rx = min64(b->last_rx, now - silence_after(b));
 			keepalive_timers(c, b, now);
 		}
@@ -738,7 +777,95 @@ void client_on_sock_error(struct client *c, struct broker *b, int err,
 	client_step(c, now);
 }
 
+static bool send_probe(struct client *c, struct broker *b)
+{
+	struct proto_msg probe = { .type = PROTO_PMTUD,
+				   .probe_len = SILENCE_PROBE_LEN };
+
+	return send_msg(c, b, &probe) == 0;
+}
+
+static void outage_start(struct client *c, struct broker *b, bool by_link,
+			 int err, int64_t now)
+{
+	b->unsendable = 0;
+	if (b->paused) {
+		b->paused_by_link |= by_link;
+		return;
+	}
+	b->paused = true;
+	b->paused_by_link = by_link;
+	b->resuming = false;
+	b->paused_since = b->paused_since ? b->paused_since : now;
+	b->pause_next = now + T_OUTAGE_PROBE;
+	b->silence_probes = 0;
+	if (!by_link) /* a link event has its own line */
+		log_warn("%s: cannot send: %s; holding the tunnel", b->name,
+			 strerror(err));
+	(void)c;
+}
+
+static void outage_end(struct client *c, struct broker *b, int64_t now)
+{
+	b->paused = false;
+	b->paused_by_link = false;
+	if (now - b->paused_since >= T_BROKER_FORGETS) {
+		b->paused_since = 0;
+		broker_fail(c, b, PROTO_ERR_CLIENT_TIMEOUT, 0,
+			    "outage longer than the broker keeps a tunnel");
+		return;
+	}
+	b->resuming = true;
+	b->resume_probes = 0;
+	b->pause_next = now;
+}
+
+/* Paused or probing after an outage: true if that is all there is to do. */
+static bool outage_timers(struct client *c, struct broker *b, int64_t now)
+{
+	if (b->paused) {
+		if (b->paused_by_link || now < b->pause_next)
+			return true;
+		b->pause_next = now + T_OUTAGE_PROBE;
+		if (!send_probe(c, b)) {
+			b->unsendable = 0;
+			return true;
+		}
+		outage_end(c, b, now);
+		if (!b->resuming)
+			return true;
+		b->resume_probes = 1;
+		b->pause_next = now + T_RESUME_PROBE;
+		return true;
+	}
+	if (!b->resuming)
+		return false;
+	if (now < b->pause_next)
+		return true;
+	if (b->resume_probes == RESUME_PROBES) {
+		b->resuming = false;
+		b->paused_since = 0;
+		broker_fail(c, b, PROTO_ERR_CLIENT_TIMEOUT, 0,
+			    "no answer after the outage");
+		return true;
+	}
+	(void)send_probe(c, b);
+	b->unsendable = 0;
+	b->resume_probes++;
+	b->pause_next = now + T_RESUME_PROBE;
+	return true;
+}
+
 static void keepalive_timers(struct client *c, struct broker *b, int64_t now)
+{
+	if (outage_timers(c, b, now))
+		return;
+	keepalive_due(c, b, now);
+	if (b->state == BS_KEEPALIVE && b->unsendable)
+		outage_start(c, b, false, b->unsendable, now);
+}
+
+static void keepalive_due(struct client *c, struct broker *b, int64_t now)
 {
 	if (now - b->last_rx >= T_LIVENESS) {
 		broker_fail(c, b, PROTO_ERR_CLIENT_TIMEOUT, 0,
@@ -796,6 +923,11 @@ static void keepalive_timers(struct client *c, struct broker *b, int64_t now)
 static int64_t keepalive_deadline(const struct broker *b)
 {
 	int64_t d = min64(b->last_rx + T_LIVENESS, b->ka_next);
+
+	if (b->paused && b->paused_by_link)
+		return NO_DEADLINE; /* until the link is back */
+	if (b->paused || b->resuming)
+		return b->pause_next;
 
 	if (b->silence_probes)
 		d = min64(d, b->silence_next);
@@ -1128,4 +1260,22 @@ void client_kick(struct client *c, int64_t now)
 	if (c->phase == PHASE_WAIT)
 		c->phase_deadline = now;
 	client_on_timer(c, now);
+}
+
+void client_link(struct client *c, bool up, int64_t now)
+{
+	for (unsigned i = 0; i < c->nbrokers; i++) {
+		struct broker *b = &c->brokers[i];
+
+		if (b->state != BS_KEEPALIVE)
+			continue;
+		if (!up)
+			outage_start(c, b, true, ENETDOWN, now);
+		else if (b->paused)
+			outage_end(c, b, now);
+	}
+	if (up)
+		client_kick(c, now); /* also runs what is due: the first probe */
+	else
+		client_step(c, now);
 }

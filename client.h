@@ -53,6 +53,20 @@
  * (4 probes would make it 2.3, 3 probes 24.)  A crash right after a
  * keepalive is noticed 10 s later, one just before the next 5 s later.
  */
+/*
+ * Outages on our side: while the link (-I) is down, or sending fails with
+ * "network unreachable", silence is no evidence against the broker, so the
+ * detection above pauses.  Without a link event, a probe every
+ * T_OUTAGE_PROBE finds out when sending works again.  Then RESUME_PROBES
+ * probes T_RESUME_PROBE apart: an answer keeps the tunnel as it is, none
+ * within RESUME_PROBES * T_RESUME_PROBE means a new one.  After an outage
+ * longer than the broker's own 120 s timeout it has let the tunnel go:
+ * reconnect at once.
+ */
+#define T_OUTAGE_PROBE 1000
+#define T_RESUME_PROBE 200
+#define RESUME_PROBES 5
+#define T_BROKER_FORGETS 120000
 #define T_SILENCE 15000
 #define T_SILENCE_BEAT 6000
 #define T_SILENCE_PROBE 800
@@ -161,6 +175,14 @@ struct broker {
 	unsigned silence_probes;
 	int64_t silence_next;
 	bool beat_seen; /* a keepalive from the broker since the tunnel came up */
+	/* an outage on our side */
+	bool paused;
+	bool paused_by_link;  /* else by send errors */
+	int unsendable;       /* errno of a send that just failed: no network */
+	bool resuming;        /* probing after the outage */
+	int64_t paused_since;
+	int64_t pause_next;   /* next probe: while paused, or resuming */
+	unsigned resume_probes;
 
 	/* path MTU */
 	int64_t pmtu_next;
@@ -239,6 +261,8 @@ void client_stop(struct client *c, uint8_t reason, int64_t now);
 void client_reselect(struct client *c, int64_t now);
 /* The network may be back: retry waiting brokers now. */
 void client_kick(struct client *c, int64_t now);
+/* The link to the brokers went down or came up (-I). */
+void client_link(struct client *c, bool up, int64_t now);
 
 void client_on_timer(struct client *c, int64_t now);
 int64_t client_next_deadline(const struct client *c);

@@ -2602,3 +2602,147 @@ SUITE(client_next_candidate)
 	run_to(4000);
 	CHECK_EQ(st.opens, 2);
 }
+
+/* ---- an outage on our side ------------------------------------------------ */
+
+/* A tunnel up at t0 with the broker's beat seen, run to t. */
+static void up_and_beating(int64_t t0, int64_t t)
+{
+	setup(1, SELECT_FIRST, 0);
+	start(0);
+	run_to(t0);
+	bring_up(0, 100, 1);
+	rx_wire(0, m_value(PROTO_PMTUD_ACK, 1472));
+	run_fed(0, t);
+	CHECK(brk[0].beat_seen);
+	CHECK_EQ(brk[0].state, BS_KEEPALIVE);
+}
+
+SUITE(client_outage)
+{
+	const int64_t t0 = 1000, down = 20000;
+
+	/* the link goes down for 40 s: nothing is sent, nothing given up;
+	 * back up, a probe at once, the answer keeps the tunnel: no hook,
+	 * no new kernel tunnel, one line */
+	up_and_beating(t0, down);
+	log_clear();
+	lines_clear();
+	client_link(&cl, false, now_ms);
+	CHECK(brk[0].paused);
+	CHECK_EQ(client_next_deadline(&cl), INT64_MAX); /* idle meanwhile */
+	now_ms = down + 40000;
+	CHECK_EQ(n_sent(0, -1), 0);
+	client_link(&cl, true, now_ms);
+	CHECK_EQ(n_small_probes(0), 1);
+	CHECK_EQ(small_probe(0, 0)->t, down + 40000);
+	run_to(now_ms + 5); /* the answer, one round trip later */
+	rx_wire(0, m_value(PROTO_PMTUD_ACK, PROTO_MIN_DGRAM));
+	CHECK(!brk[0].paused && !brk[0].resuming);
+	CHECK_EQ(brk[0].state, BS_KEEPALIVE);
+	CHECK_EQ(st.ups, 1);
+	CHECK_EQ(st.downs, 0);
+	CHECK_EQ(st.creates, 1);
+	CHECK_EQ(st.opens, 1);
+	CHECK_EQ(n_sent(0, PROTO_ERROR), 0);
+	CHECK_EQ(nlines, 1);
+	CHECK(strstr(find_line("tunnel kept", 0), "outage of 40005 ms") != NULL);
+	/* and the tunnel goes on as before: keepalives, detection */
+	CHECK_EQ(last_sent(0, PROTO_KEEPALIVE)->t, now_ms);
+	run_fed(0, now_ms + 60000);
+	CHECK_EQ(brk[0].state, BS_KEEPALIVE);
+	CHECK_EQ(st.downs, 0);
+
+	/* ... no answer: after 5 probes 200 ms apart, 1 s, a new tunnel */
+	up_and_beating(t0, down);
+	client_link(&cl, false, now_ms);
+	now_ms = down + 40000;
+	log_clear();
+	client_link(&cl, true, now_ms);
+	run_to(down + 40000 + RESUME_PROBES * T_RESUME_PROBE - 1);
+	CHECK_EQ(n_small_probes(0), RESUME_PROBES);
+	for (unsigned k = 0; k < RESUME_PROBES; k++)
+		CHECK_EQ(small_probe(0, k)->t, down + 40000 + T_RESUME_PROBE * (int64_t)k);
+	CHECK_EQ(brk[0].state, BS_KEEPALIVE);
+	run_to(down + 40000 + RESUME_PROBES * T_RESUME_PROBE);
+	CHECK_EQ(st.downs, 1);
+	CHECK_EQ(last_sent(0, PROTO_ERROR)->t, now_ms);
+	CHECK_EQ(sent(0, PROTO_USAGE, 0)->t, now_ms);
+
+	/* longer than the broker's 120 s: reconnect at once, no probing */
+	up_and_beating(t0, down);
+	client_link(&cl, false, now_ms);
+	now_ms = down + T_BROKER_FORGETS;
+	log_clear();
+	lines_clear();
+	client_link(&cl, true, now_ms);
+	CHECK_EQ(n_small_probes(0), 0);
+	CHECK_EQ(st.downs, 1);
+	CHECK_EQ(sent(0, PROTO_USAGE, 0)->t, now_ms);
+	CHECK_EQ(n_lines("outage longer than the broker keeps a tunnel"), 1);
+	bring_up(0, 101, 1);
+	CHECK_EQ(st.ups, 2);
+
+	/* a link that flaps while down changes nothing; up without an
+	 * outage changes nothing either */
+	up_and_beating(t0, down);
+	log_clear();
+	client_link(&cl, true, now_ms);
+	CHECK_EQ(n_small_probes(0), 0);
+	CHECK(!brk[0].resuming);
+	client_link(&cl, false, now_ms);
+	client_link(&cl, false, now_ms + 10);
+	CHECK_EQ(brk[0].paused_since, down);
+
+	/* no link watch: sending fails with "network unreachable" */
+	up_and_beating(t0, down);
+	log_clear();
+	lines_clear();
+	st.send_err = -ENETUNREACH;
+	run_to(down + 5000); /* a keepalive fails */
+	CHECK(brk[0].paused);
+	CHECK_EQ(brk[0].paused_since, last_sent(0, PROTO_KEEPALIVE)->t);
+	CHECK(!brk[0].paused_by_link);
+	CHECK_EQ(n_lines("cannot send: Network is unreachable; holding the tunnel"), 1);
+	run_to(down + 100000);
+	/* a probe a second to find out when it works, the tunnel held */
+	CHECK_EQ(brk[0].state, BS_KEEPALIVE);
+	{
+		int64_t n = (down + 100000 - brk[0].paused_since) / T_OUTAGE_PROBE;
+
+		CHECK_EQ(n_small_probes(0), n);
+		CHECK(n >= 90);
+	}
+	CHECK_EQ(st.downs, 0);
+	st.send_err = 0;
+	log_clear();
+	run_to(client_next_deadline(&cl));
+	CHECK(now_ms <= down + 100000 + T_OUTAGE_PROBE);
+	CHECK_EQ(n_small_probes(0), 1);
+	CHECK(brk[0].resuming);
+	rx_wire(0, m_value(PROTO_PMTUD_ACK, PROTO_MIN_DGRAM));
+	CHECK(!brk[0].paused && !brk[0].resuming);
+	CHECK_EQ(st.downs, 0);
+	CHECK_EQ(nlines, 2);
+
+	/* ... for longer than the broker keeps a tunnel */
+	up_and_beating(t0, down);
+	st.send_err = -ENETDOWN;
+	run_to(down + 5000);
+	CHECK(brk[0].paused);
+	run_to(brk[0].paused_since + T_BROKER_FORGETS + 500);
+	CHECK_EQ(st.downs, 0);
+	st.send_err = 0;
+	log_clear();
+	run_to(client_next_deadline(&cl));
+	CHECK_EQ(st.downs, 1);
+	CHECK_EQ(sent(0, PROTO_USAGE, 0)->t, now_ms);
+
+	/* a port unreachable while paused is no reason to probe */
+	up_and_beating(t0, down);
+	client_link(&cl, false, now_ms);
+	log_clear();
+	client_on_sock_error(&cl, &brk[0], ECONNREFUSED, now_ms);
+	CHECK_EQ(n_sent(0, -1), 0);
+	CHECK_EQ(client_next_deadline(&cl), INT64_MAX);
+}
