@@ -15,6 +15,7 @@
 static void client_step(struct client *c, int64_t now);
 static void keepalive_timers(struct client *c, struct broker *b, int64_t now);
 static void keepalive_due(struct client *c, struct broker *b, int64_t now);
+static bool have_candidates(const struct client *c, int64_t now);
 static void outage_start(struct client *c, struct broker *b, bool by_link,
 			 int err, int64_t now);
 
@@ -389,6 +390,7 @@ static void broker_select(struct client *c, struct broker *b, int64_t now)
 	b->establish_deadline = now + T_ESTABLISH;
 	b->prepares_total = 0;
 	b->redos = 0;
+	b->prepare_refusals = 0;
 	if (b->cookie_at && now - b->cookie_at < T_COOKIE_MAX_AGE) {
 		start_prepare(c, b, now);
 	} else if (b->cookie_wanted && now - b->cookie_asked < T_RESEND) {
@@ -528,15 +530,14 @@ static void drop_candidates(struct client *c)
 }
 
 static void tunnel_established(struct client *c, struct broker *b,
-			       const struct proto_msg *m, int64_t now)
+			       uint32_t tunnel_id, uint32_t features, int64_t now)
 {
-	uint32_t features = m->has_features ? m->features & b->cfg->features : 0;
 	int r;
 
-	b->peer_tunnel_id = m->tunnel_id;
+	b->peer_tunnel_id = tunnel_id;
 	if (features & PROTO_FEATURE_UNIQUE_SESSION_ID) {
 		b->session_id = b->cfg->tunnel_id;
-		b->peer_session_id = m->tunnel_id;
+		b->peer_session_id = tunnel_id;
 	} else {
 		b->session_id = 1;
 		b->peer_session_id = 1;
@@ -588,21 +589,33 @@ static void on_tunnel(struct client *c, struct broker *b,
 		log_warn("%s: TUNNEL with tunnel id 0 ignored", b->name);
 		return;
 	}
+	uint32_t features = m->has_features ? m->features & b->cfg->features : 0;
+
+	if (features & PROTO_FEATURE_UNIQUE_SESSION_ID)
+		b->unique_known = true;
 	/*
 	 * A repeated TUNNEL never carries features, so after more than one
 	 * PREPARE a 4-byte TUNNEL may be a re-reply from a broker that did
 	 * agree to unique session ids.  Guessing wrong leaves the data plane
-	 * dead, so end that tunnel and ask again from a fresh port.
+	 * dead: use what this broker told before, or end that tunnel and ask
+	 * again from a fresh port.
 	 */
-	if (!m->has_features && b->offered_features && b->prepares_total > 1 &&
-	    b->redos < AMBIGUOUS_REDOS) {
+	if (!m->has_features && b->offered_features && b->prepares_total > 1) {
 		int r;
 
+		if (b->unique_known) {
+			tunnel_established(c, b, m->tunnel_id,
+					   PROTO_FEATURE_UNIQUE_SESSION_ID, now);
+			return;
+		}
+		send_error(c, b, PROTO_ERR_CLIENT_FAILURE);
+		if (b->redos == REDOS_MAX) {
+			broker_fail(c, b, 0, 0, "no unambiguous TUNNEL reply");
+			return;
+		}
 		log_info("%s: TUNNEL reply without features after %u PREPAREs"
 			 " is ambiguous; starting over on a new port",
 			 b->name, b->prepares_total);
-		send_error(c, b, PROTO_ERR_CLIENT_FAILURE);
-		b->redos++;
 		b->prepares_total = 0;
 		r = reopen(c, b);
 		if (r < 0) {
@@ -610,10 +623,19 @@ static void on_tunnel(struct client *c, struct broker *b,
 			return;
 		}
 		b->establish_deadline = now + T_ESTABLISH;
-		start_cookie(c, b, now);
+		if (b->redos++ == 0) {
+			start_cookie(c, b, now);
+		} else {
+			/* the COOKIE request goes when the timer fires */
+			b->prepares = 0;
+			b->cookie_at = 0;
+			b->cookie_wanted = false;
+			b->timer = now + ((int64_t)T_REDO_BACKOFF << (b->redos - 2));
+			set_state(c, b, BS_GET_COOKIE);
+		}
 		return;
 	}
-	tunnel_established(c, b, m, now);
+	tunnel_established(c, b, m->tunnel_id, features, now);
 }
 
 /* How long a silence has to be before the probes start. */
@@ -682,10 +704,19 @@ void client_on_msg(struct client *c, struct broker *b,
 			on_tunnel(c, b, m, now);
 		break;
 	case PROTO_ERROR:
-		if (s == BS_GET_TUNNEL) {
+		if (s == BS_GET_TUNNEL && have_candidates(c, now)) {
 			log_loop(b->name, LOG_WARNING, "%s: broker refused the tunnel",
 				 b->name);
 			broker_abandon(c, b, 0);
+		} else if (s == BS_GET_TUNNEL) {
+			unsigned shift = b->prepare_refusals < 3 ? b->prepare_refusals : 3;
+
+			log_loop(b->name, LOG_WARNING, "%s: broker refused the tunnel;"
+				 " asking again with back-off", b->name);
+			b->prepare_refusals++;
+			b->prepares = 0; /* the cookie passed: refusals come after */
+			b->timer = now + min64((int64_t)T_PREPARE_RETRY << shift,
+					       T_PREPARE_RETRY_MAX);
 		} else if (s == BS_KEEPALIVE) {
 			log_loop(b->name, LOG_WARNING,
 				 "%s: broker closed the tunnel (reason 0x%02x)",
@@ -982,6 +1013,9 @@ static void broker_on_timer(struct client *c, struct broker *b, int64_t now)
 		if (now >= b->establish_deadline) {
 			broker_fail(c, b, PROTO_ERR_CLIENT_TIMEOUT, 0,
 				    "no tunnel within 15 s");
+			/* refusals only: busy or rate-limited, not broken */
+			if (b->prepare_refusals)
+				b->broken_since = 0;
 			break;
 		}
 		if (now < b->timer)

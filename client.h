@@ -95,7 +95,19 @@
 #define T_CANDIDATES 5000
 #define PREPARES_PER_COOKIE 3
 #define REFUSALS_TO_FAIL 3
-#define AMBIGUOUS_REDOS 2
+/* A 4-byte TUNNEL after more than one PREPARE is ambiguous (a lost reply
+ * with features, or a broker without them).  Never guessed: a broker that
+ * sent features in any TUNNEL before is known to use unique ids; otherwise
+ * the handshake starts over on a new port, at once, then after 1, 2 s ...,
+ * at most REDOS_MAX times per selection. */
+#define REDOS_MAX 4
+#define T_REDO_BACKOFF 1000
+/* ERROR on PREPARE with nobody else to turn to: most likely a rate limit
+ * (the broker's connection_rate_limit may be 10 s), so PREPARE again after
+ * 1, 2, 4, 4 ... s within the 15 s, and do not mark the broker broken for
+ * that. */
+#define T_PREPARE_RETRY 1000
+#define T_PREPARE_RETRY_MAX 4000
 
 enum broker_state {
 	BS_REINIT,
@@ -157,7 +169,9 @@ struct broker {
 	unsigned prepares; /* sent with the current cookie */
 	unsigned prepares_total; /* sent from this socket */
 	bool offered_features;
+	bool unique_known; /* sent features in a TUNNEL reply, in this run */
 	unsigned redos;
+	unsigned prepare_refusals;
 	unsigned refusals;
 	int64_t refused_since; /* 0: answering, as far as we know */
 

@@ -876,21 +876,66 @@ SUITE(client_tunnel)
 	e = find_ev(EV_CREATE, 0, 0);
 	CHECK(e && e->sid == 1 && e->psid == 1 && e->ptid == 102);
 
-	/* the restart is bounded: after AMBIGUOUS_REDOS the client settles */
+	/* never a guess: the handshake starts over, at once and then after
+	 * 1, 2, 4 s, and after REDOS_MAX the attempt ends without a tunnel */
 	setup(1, SELECT_FIRST, 0);
 	start(0);
 	rx_wire(0, m_usage(100));
-	for (unsigned k = 0; k <= AMBIGUOUS_REDOS; k++) {
+	for (unsigned k = 0; k <= REDOS_MAX; k++) {
+		int64_t redo = now_ms;
+		const struct ev *ck;
+
+		if (k > 0) {
+			int64_t wait = k == 1 ? 0 : (int64_t)T_REDO_BACKOFF << (k - 2);
+
+			if (wait)
+				CHECK_EQ(n_sent(0, PROTO_COOKIE), 0);
+			run_to(redo + wait);
+			ck = sent(0, PROTO_COOKIE, 0);
+			CHECK_EQ(ck->t, redo + wait);
+			CHECK_EQ(n_sent(0, PROTO_COOKIE), 1);
+		}
 		rx_wire(0, m_cookie((uint8_t)k));
 		run_to(now_ms + T_RESEND);
 		CHECK_EQ(brk[0].prepares_total, 2);
+		log_clear();
 		rx_wire(0, m_tunnel(100 + k, 0));
+		CHECK_EQ(st.creates, 0);
+		CHECK_EQ(n_sent(0, PROTO_ERROR), 1);
 	}
-	CHECK_EQ(st.opens, 1 + AMBIGUOUS_REDOS);
-	CHECK_EQ(n_sent(0, PROTO_ERROR), AMBIGUOUS_REDOS);
+	CHECK_EQ(st.opens, 1 + REDOS_MAX);
+	CHECK(brk[0].state != BS_KEEPALIVE && brk[0].state != BS_GET_COOKIE);
+	CHECK_EQ(st.creates, 0);
+
+	/* a broker that sent features in an earlier TUNNEL reply uses unique
+	 * ids: its ambiguous re-reply is taken as such, no restart */
+	setup(1, SELECT_FIRST, 0);
+	start(0);
+	bring_up(0, 100, 1);
+	rx_wire(0, m_error(PROTO_ERR_BROKER_TIMEOUT));
+	rx_wire(0, m_usage(100));
+	rx_wire(0, m_cookie(7));
+	run_to(now_ms + T_RESEND);
+	CHECK_EQ(brk[0].prepares_total, 2);
+	log_clear();
+	rx_wire(0, m_tunnel(120, 0));
 	CHECK_EQ(brk[0].state, BS_KEEPALIVE);
 	e = find_ev(EV_CREATE, 0, 0);
-	CHECK(e && e->sid == 1 && e->psid == 1);
+	CHECK(e != NONE && e->sid == TID && e->psid == 120 && e->ptid == 120);
+	CHECK_EQ(n_sent(0, PROTO_ERROR), 0);
+
+	/* ... but not one that never did: 1/1 before is no evidence */
+	setup(1, SELECT_FIRST, 0);
+	start(0);
+	bring_up(0, 100, 0);
+	rx_wire(0, m_error(PROTO_ERR_BROKER_TIMEOUT));
+	rx_wire(0, m_usage(100));
+	rx_wire(0, m_cookie(7));
+	run_to(now_ms + T_RESEND);
+	log_clear();
+	rx_wire(0, m_tunnel(120, 0));
+	CHECK_EQ(brk[0].state, BS_GET_COOKIE);
+	CHECK_EQ(n_ev(EV_CREATE, 0), 0);
 
 	/* tunnel id 0 is not a tunnel */
 	setup(1, SELECT_FIRST, 0);
@@ -1440,18 +1485,50 @@ SUITE(client_broker_error)
 	CHECK_EQ(brk[0].state, BS_IDLE);
 	CHECK_EQ(brk[1].state, BS_GET_USAGE);
 
-	/* alone and marked: nobody to pick, pause, then try it again */
+	/* alone and refused: a rate limit most likely; PREPARE again after
+	 * 1, 2, 4, 4 s within the 15 s, with the same cookie */
 	setup(1, SELECT_RANDOM, 0);
 	start(0);
 	rx_wire(0, m_usage(10));
 	rx_wire(0, m_cookie(1));
 	run_to(700);
+	{
+		static const int64_t at[] = { 1700, 3700, 7700, 11700 };
+
+		for (unsigned k = 0; k < 4; k++) {
+			log_clear();
+			rx_wire(0, m_error(-1));
+			CHECK_EQ(brk[0].state, BS_GET_TUNNEL);
+			CHECK_EQ(n_sent(0, -1), 0);
+			run_to(at[k] - 1);
+			CHECK_EQ(n_sent(0, -1), 0);
+			run_to(at[k]);
+			CHECK_EQ(n_sent(0, PROTO_PREPARE), 1);
+			CHECK_EQ(n_sent(0, PROTO_COOKIE), 0);
+			CHECK_EQ(sent(0, PROTO_PREPARE, 0)->t, at[k]);
+		}
+	}
 	rx_wire(0, m_error(-1));
-	CHECK_EQ(cl.phase, PHASE_WAIT);
-	CHECK_EQ(client_next_deadline(&cl), 5700);
-	run_to(5700);
-	CHECK_EQ(brk[0].state, BS_GET_USAGE);
+	run_to(15000);
+	CHECK(brk[0].state != BS_GET_TUNNEL);
+	/* refusals alone do not make it broken for an hour */
 	CHECK_EQ(brk[0].broken_since, 0);
+	CHECK_EQ(cl.phase, PHASE_COLLECT);
+	CHECK_EQ(brk[0].state, BS_GET_USAGE);
+
+	/* ... and once the limit has passed, the tunnel */
+	setup(1, SELECT_FIRST, 0);
+	start(0);
+	rx_wire(0, m_usage(10));
+	rx_wire(0, m_cookie(1));
+	rx_wire(0, m_error(-1));
+	run_to(1000);
+	rx_wire(0, m_error(-1));
+	run_to(3000);
+	rx_wire(0, m_tunnel(100, 1));
+	CHECK_EQ(brk[0].state, BS_KEEPALIVE);
+	CHECK_EQ(brk[0].broken_since, 0);
+	CHECK_EQ(cl.rounds, 1);
 
 	/* ERROR before selection or while fetching the cookie: ignored */
 	setup(1, SELECT_FIRST, 0);
@@ -2587,9 +2664,10 @@ SUITE(client_next_candidate)
 	CHECK_EQ(brk[1].state, BS_IDLE);
 	CHECK(!st.sock[1]);
 	rx_wire(0, m_error(-1));
-	CHECK_EQ(cl.rounds, 2);
-	CHECK_EQ(brk[1].state, BS_GET_USAGE);
-	CHECK_EQ(st.opens, 3);
+	CHECK_EQ(cl.rounds, 1);
+	CHECK_EQ(brk[0].state, BS_GET_TUNNEL); /* on its own: again, later */
+	CHECK_EQ(brk[1].state, BS_IDLE);
+	CHECK_EQ(st.opens, 2);
 
 	/* a candidate that cannot be reached is let go, not retried while
 	 * another broker is selected */
