@@ -391,6 +391,7 @@ static void broker_select(struct client *c, struct broker *b, int64_t now)
 	b->prepares_total = 0;
 	b->redos = 0;
 	b->prepare_refusals = 0;
+	b->was_up = false;
 	if (b->cookie_at && now - b->cookie_at < T_COOKIE_MAX_AGE) {
 		start_prepare(c, b, now);
 	} else if (b->cookie_wanted && now - b->cookie_asked < T_RESEND) {
@@ -551,6 +552,9 @@ static void tunnel_established(struct client *c, struct broker *b,
 	b->kernel_up = true;
 	drop_candidates(c);
 	b->up_since = now;
+	b->up_at = now;
+	b->was_up = true;
+	b->made_at[b->made++ % FLAP_TUNNELS] = now;
 	b->last_rx = now;
 	b->establish_deadline = 0;
 	b->broken_since = 0;
@@ -1090,6 +1094,38 @@ static int choose(struct client *c, int64_t now)
 	return pick;
 }
 
+static bool is_held(const struct broker *b, int64_t now)
+{
+	return b->hold_until > now;
+}
+
+/* The selected broker's tunnel ended, not on our request. */
+static void tunnel_ended(struct broker *b, int64_t now)
+{
+	int64_t lived = now - b->up_at, hold = 0;
+	unsigned shift;
+
+	if (lived >= T_SHORT_LIVED) {
+		b->short_streak = 0;
+		return;
+	}
+	b->short_streak++;
+	if (b->short_streak >= 2) {
+		shift = b->short_streak - 2 < 6 ? b->short_streak - 2 : 6;
+		hold = now + min64((int64_t)T_FLAP_BASE << shift, T_FLAP_MAX);
+	}
+	/* the oldest of the last FLAP_TUNNELS */
+	if (b->made >= FLAP_TUNNELS &&
+	    b->made_at[b->made % FLAP_TUNNELS] + T_FLAP_WINDOW > hold)
+		hold = b->made_at[b->made % FLAP_TUNNELS] + T_FLAP_WINDOW;
+	if (hold <= now)
+		return;
+	b->hold_until = hold;
+	log_warn("%s: tunnel lasted %lld s, %u in a row that short; not using"
+		 " this broker for %lld s", b->name, (long long)(lived / 1000),
+		 b->short_streak, (long long)((hold - now + 999) / 1000));
+}
+
 static void start_round(struct client *c, int64_t now)
 {
 	c->rounds++;
@@ -1103,7 +1139,7 @@ static void start_round(struct client *c, int64_t now)
 		if (is_broken(b) && now - b->broken_since >= T_BROKEN)
 			b->broken_since = 0;
 		close_socket(c, b);
-		if (is_broken(b)) {
+		if (is_broken(b) || is_held(b, now)) {
 			set_state(c, b, BS_IDLE);
 			continue;
 		}
@@ -1124,6 +1160,21 @@ static bool have_candidates(const struct client *c, int64_t now)
 	return false;
 }
 
+/* 5 s, or, when every broker is held off, until the first may be used. */
+static int64_t next_round_wait(const struct client *c, int64_t now)
+{
+	int64_t first = NO_DEADLINE;
+
+	for (unsigned i = 0; i < c->nbrokers; i++) {
+		const struct broker *b = &c->brokers[i];
+
+		if (!is_held(b, now))
+			return T_NO_BROKER;
+		first = min64(first, b->hold_until);
+	}
+	return first - now > T_NO_BROKER ? first - now : T_NO_BROKER;
+}
+
 static void client_step(struct client *c, int64_t now)
 {
 	for (unsigned guard = 0; guard < 4; guard++) {
@@ -1136,16 +1187,18 @@ static void client_step(struct client *c, int64_t now)
 			if (pick == -2)
 				return;
 			if (pick < 0) {
+				int64_t wait = next_round_wait(c, now);
+
 				log_loop(LOOP_SELECT, LOG_WARNING,
-					 "no broker available; next round in %d s",
-					 T_NO_BROKER / 1000);
+					 "no broker available; next round in %lld s",
+					 (long long)((wait + 999) / 1000));
 				for (unsigned i = 0; i < c->nbrokers; i++) {
 					close_socket(c, &c->brokers[i]);
 					c->brokers[i].broken_since = 0;
 					set_state(c, &c->brokers[i], BS_IDLE);
 				}
 				c->phase = PHASE_WAIT;
-				c->phase_deadline = now + T_NO_BROKER;
+				c->phase_deadline = now + wait;
 				return;
 			}
 			c->selected = pick;
@@ -1171,6 +1224,10 @@ static void client_step(struct client *c, int64_t now)
 			if (b->state != BS_FAILED)
 				return;
 			b->reconnects++;
+			if (b->was_up) {
+				b->was_up = false;
+				tunnel_ended(b, now);
+			}
 			if (have_candidates(c, now)) {
 				/* On with the next one of this round. */
 				set_state(c, b, BS_IDLE);

@@ -87,6 +87,18 @@
  * then as usual. */
 #define T_REFUSED_RETRY 200
 #define T_REFUSED_FAST 60000
+/*
+ * A broker that ends every tunnel soon after making it: a tunnel that lived
+ * less than T_SHORT_LIVED counts; from the second in a row the broker is
+ * left alone for 15 s, doubling up to 10 min, and after FLAP_TUNNELS such
+ * tunnels within T_FLAP_WINDOW until the oldest of them is that old.
+ * Meanwhile other brokers are selected.
+ */
+#define T_SHORT_LIVED 60000
+#define T_FLAP_BASE 15000
+#define T_FLAP_MAX 600000
+#define FLAP_TUNNELS 4
+#define T_FLAP_WINDOW 600000
 #define T_BACKOFF_MIN 2000
 #define T_BACKOFF_MAX 30000
 #define T_COOKIE_MAX_AGE 120000
@@ -212,6 +224,14 @@ struct broker {
 	struct rel_msg rel[BROKER_REL_QUEUE];
 	unsigned nrel;
 	uint16_t rel_seq;
+
+	/* tunnels that ended soon after they were made */
+	bool was_up;           /* in the current selection */
+	int64_t up_at;
+	int64_t made_at[FLAP_TUNNELS];
+	unsigned made;         /* tunnels made, in made_at mod FLAP_TUNNELS */
+	unsigned short_streak;
+	int64_t hold_until;    /* not selected before, if others can be */
 
 	/* broker avoidance and network back-off */
 	int64_t broken_since; /* 0: not broken */

@@ -581,6 +581,16 @@ static void bring_up(int i, uint32_t ptid, uint32_t features)
 	CHECK_EQ(brk[i].state, BS_KEEPALIVE);
 }
 
+/* Runs until broker i is asked for USAGE again (a broker that ended
+ * tunnels soon after making them may be held off for a while). */
+static void await_round(int i)
+{
+	while (brk[i].state != BS_GET_USAGE && now_ms < 3600000 &&
+	       client_next_deadline(&cl) != INT64_MAX)
+		step();
+	CHECK_EQ(brk[i].state, BS_GET_USAGE);
+}
+
 /* Runs to t while broker i sends a KEEPALIVE every 5 s (from now on). */
 static void run_fed(int i, int64_t t)
 {
@@ -1759,6 +1769,7 @@ SUITE(client_limit)
 	for (uint32_t k = 1; k <= 3; k++) {
 		rx_wire(0, m_error(PROTO_ERR_BROKER_TIMEOUT));
 		CHECK_EQ(brk[0].nrel, 0);
+		await_round(0);
 		log_clear();
 		bring_up(0, 100 + k, 1);
 		e = sent(0, PROTO_LIMIT, 0);
@@ -2310,7 +2321,7 @@ SUITE(client_log)
 	bring_up(0, 100, 1);
 	run_to(10000);
 	rx_wire(0, m_error(PROTO_ERR_BROKER_TIMEOUT));
-	run_to(10100);
+	await_round(0); /* the second short tunnel in a row: held off 15 s */
 	bring_up(0, 100, 1);
 	CHECK(now_ms < 60000);
 	/* identical lines, each one there */
@@ -2823,4 +2834,87 @@ SUITE(client_outage)
 	client_on_sock_error(&cl, &brk[0], ECONNREFUSED, now_ms);
 	CHECK_EQ(n_sent(0, -1), 0);
 	CHECK_EQ(client_next_deadline(&cl), INT64_MAX);
+}
+
+/* ---- a broker that ends every tunnel right after making it --------------- */
+
+SUITE(client_flap)
+{
+	int64_t made[64] = { 0 };
+	unsigned n = 0;
+
+	/* alone: it closes each tunnel 2 s after making it, for 40 min */
+	setup(1, SELECT_FIRST, 0);
+	start(0);
+	while (now_ms < 2400000 && n < 64) {
+		await_round(0);
+		if (brk[0].state != BS_GET_USAGE)
+			break;
+		bring_up(0, 100, 1);
+		made[n++] = now_ms;
+		run_to(now_ms + 2000);
+		rx_wire(0, m_error(PROTO_ERR_BROKER_OTHER_REQUEST));
+	}
+	/* at most 4 in any 10 minutes */
+	for (unsigned i = FLAP_TUNNELS; i < n; i++)
+		CHECK(made[i] - made[i - FLAP_TUNNELS] >= T_FLAP_WINDOW);
+	CHECK(n >= 8 && n <= 4 * 4 + 1);
+	/* the first one again at once, then 15 s, 30 s, 60 s held off,
+	 * doubling (or the 10-minute window, if that is later) */
+	CHECK_EQ(made[1] - made[0], 2000);
+	CHECK_EQ(made[2] - made[1], 2000 + 15000);
+	CHECK_EQ(made[3] - made[2], 2000 + 30000);
+	CHECK_EQ(made[4], made[0] + T_FLAP_WINDOW);
+	for (unsigned i = 5; i < n; i++)
+		CHECK(made[i] - made[i - 1] >= 2000 + 60000);
+	/* one line per step of the back-off */
+	CHECK_EQ(n_lines("not using this broker for"), n - 1); /* all ends but the first */
+	CHECK(strstr(find_line("not using this broker for", 0),
+		     "tunnel lasted 2 s, 2 in a row that short; not using this broker for 15 s") != NULL);
+	/* hooks paired all along */
+	CHECK_EQ(st.ups, n);
+	CHECK_EQ(st.downs, n);
+
+	/* with another broker: that one is used meanwhile */
+	setup(2, SELECT_USAGE, 0);
+	start(0);
+	for (unsigned k = 0; k < 2; k++) {
+		await_round(0);
+		rx_wire(1, m_usage(900));
+		rx_wire(0, m_usage(1));
+		CHECK_EQ(cl.selected, 0);
+		rx_wire(0, m_cookie(1));
+		rx_wire(0, m_tunnel(100, 1));
+		run_to(now_ms + 2000);
+		rx_wire(0, m_error(PROTO_ERR_BROKER_OTHER_REQUEST));
+	}
+	CHECK(brk[0].hold_until > now_ms);
+	CHECK_EQ(brk[0].state, BS_IDLE);
+	CHECK_EQ(brk[1].state, BS_GET_USAGE);
+	rx_wire(1, m_usage(900));
+	CHECK_EQ(cl.selected, 1);
+
+	/* a tunnel that lived a minute ends the streak */
+	setup(1, SELECT_FIRST, 0);
+	start(0);
+	for (unsigned k = 0; k < 3; k++) {
+		await_round(0);
+		bring_up(0, 100, 1);
+		run_fed(0, now_ms + (k == 1 ? T_SHORT_LIVED : 2000));
+		rx_wire(0, m_error(PROTO_ERR_BROKER_OTHER_REQUEST));
+	}
+	CHECK_EQ(brk[0].short_streak, 1);
+	CHECK_EQ(brk[0].hold_until, 0);
+	CHECK_EQ(brk[0].state, BS_GET_USAGE);
+
+	/* and ends by our own request do not count */
+	setup(1, SELECT_FIRST, 0);
+	start(0);
+	for (unsigned k = 0; k < 6; k++) {
+		bring_up(0, 100, 1);
+		run_to(now_ms + 1000);
+		client_reselect(&cl, now_ms);
+	}
+	CHECK_EQ(brk[0].short_streak, 0);
+	CHECK_EQ(brk[0].state, BS_GET_USAGE);
 }
