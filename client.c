@@ -228,6 +228,15 @@ static void send_prepare(struct client *c, struct broker *b, int64_t now)
 	send_or_backoff(c, b, &m, now);
 }
 
+static void outage_clear(struct broker *b)
+{
+	b->paused = false;
+	b->paused_by_link = false;
+	b->resuming = false;
+	b->paused_since = 0;
+	b->unsendable = 0;
+}
+
 /* Ends whatever exists with this broker: the broker hears ERROR(reason)
  * (0: say nothing) if it may hold a tunnel for us, the hook hears
  * session.down if it heard session.up, and the kernel objects go. */
@@ -250,9 +259,7 @@ static void broker_abandon(struct client *c, struct broker *b, uint8_t reason)
 		b->kernel_up = false;
 	}
 	close_socket(c, b);
-	b->paused = false;
-	b->resuming = false;
-	b->paused_since = 0;
+	outage_clear(b);
 	b->mtu = 0;
 	b->nrel = 0;
 	b->up_since = 0;
@@ -562,10 +569,7 @@ static void tunnel_established(struct client *c, struct broker *b,
 	b->ka_next = now + T_KEEPALIVE;
 	b->silence_probes = 0;
 	b->beat_seen = false;
-	b->paused = false;
-	b->resuming = false;
-	b->paused_since = 0;
-	b->unsendable = 0;
+	outage_clear(b);
 	b->pmtu_interval = T_PMTU_FIRST;
 	/* The failing loop, if there was one, is over. */
 	log_loop_end(b->name);
@@ -589,12 +593,12 @@ static void tunnel_established(struct client *c, struct broker *b,
 static void on_tunnel(struct client *c, struct broker *b,
 		      const struct proto_msg *m, int64_t now)
 {
+	uint32_t features = m->has_features ? m->features & b->cfg->features : 0;
+
 	if (m->tunnel_id == 0) {
 		log_warn("%s: TUNNEL with tunnel id 0 ignored", b->name);
 		return;
 	}
-	uint32_t features = m->has_features ? m->features & b->cfg->features : 0;
-
 	if (features & PROTO_FEATURE_UNIQUE_SESSION_ID)
 		b->unique_known = true;
 	/*
@@ -660,10 +664,7 @@ static bool reachable(struct broker *b, int64_t now)
 	if (b->paused || b->resuming) {
 		log_info("%s: tunnel kept: broker answered after an outage of %lld ms",
 			 b->name, (long long)(now - b->paused_since));
-		b->paused = false;
-		b->paused_by_link = false;
-		b->resuming = false;
-		b->paused_since = 0;
+		outage_clear(b);
 		outage_over = true;
 	}
 	if (b->wan_down) {
@@ -1026,6 +1027,8 @@ static void broker_on_timer(struct client *c, struct broker *b, int64_t now)
 			break;
 		b->timer = now + T_RESEND;
 		if (b->state == BS_GET_COOKIE) {
+			b->cookie_asked = now;
+			b->cookie_wanted = true;
 			send_simple(c, b, PROTO_COOKIE, now);
 		} else if (b->prepares >= PREPARES_PER_COOKIE ||
 			   now - b->cookie_at >= T_COOKIE_MAX_AGE) {
