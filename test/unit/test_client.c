@@ -2665,8 +2665,8 @@ SUITE(client_next_candidate)
 		CHECK_EQ(st.opens, 2);
 	}
 
-	/* stale answers are not used: a refusal after the few seconds
-	 * starts a new round */
+	/* stale answers are not used: after the few seconds a refusal is
+	 * the lone broker's, asked again later */
 	setup(2, SELECT_FIRST, 0);
 	start(0);
 	rx_wire(0, m_usage(1));
