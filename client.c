@@ -561,6 +561,7 @@ static void tunnel_established(struct client *c, struct broker *b,
 	b->up_since = now;
 	b->up_at = now;
 	b->was_up = true;
+	b->closed_by_broker = false;
 	b->made_at[b->made++ % FLAP_TUNNELS] = now;
 	b->last_rx = now;
 	b->establish_deadline = 0;
@@ -729,6 +730,8 @@ void client_on_msg(struct client *c, struct broker *b,
 			/* about to restart, most likely */
 			if (m->has_reason && m->reason == PROTO_ERR_BROKER_SHUTDOWN)
 				refused(b, now);
+			else
+				b->closed_by_broker = true;
 			broker_abandon(c, b, PROTO_ERR_CLIENT_OTHER_REQUEST);
 		}
 		break;
@@ -1112,6 +1115,8 @@ static void tunnel_ended(struct broker *b, int64_t now)
 		b->short_streak = 0;
 		return;
 	}
+	if (!b->closed_by_broker)
+		return; /* a restart, a crash, our network: not its habit */
 	b->short_streak++;
 	if (b->short_streak >= 2) {
 		shift = b->short_streak - 2 < 6 ? b->short_streak - 2 : 6;

@@ -88,8 +88,10 @@
 #define T_REFUSED_RETRY 200
 #define T_REFUSED_FAST 60000
 /*
- * A broker that ends every tunnel soon after making it: a tunnel that lived
- * less than T_SHORT_LIVED counts; from the second in a row the broker is
+ * A broker that ends every tunnel soon after making it: a tunnel it closed
+ * (ERROR, other than for its shutdown) after less than T_SHORT_LIVED counts;
+ * a broker that restarted or went silent does not.  From the second in a
+ * row the broker is
  * left alone for 15 s, doubling up to 10 min, and after FLAP_TUNNELS such
  * tunnels within T_FLAP_WINDOW until the oldest of them is that old.
  * Meanwhile other brokers are selected.
@@ -227,6 +229,7 @@ struct broker {
 
 	/* tunnels that ended soon after they were made */
 	bool was_up;           /* in the current selection */
+	bool closed_by_broker; /* that tunnel: ERROR, not for a shutdown */
 	int64_t up_at;
 	int64_t made_at[FLAP_TUNNELS];
 	unsigned made;         /* tunnels made, in made_at mod FLAP_TUNNELS */

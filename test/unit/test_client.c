@@ -2908,6 +2908,25 @@ SUITE(client_flap)
 	CHECK_EQ(brk[0].hold_until, 0);
 	CHECK_EQ(brk[0].state, BS_GET_USAGE);
 
+	/* a broker that restarts (ERROR 0x02), or goes silent, is not one
+	 * that closes its tunnels: back at once every time */
+	setup(1, SELECT_FIRST, 0);
+	start(0);
+	for (unsigned k = 0; k < 6; k++) {
+		CHECK_EQ(brk[0].state, BS_GET_USAGE);
+		bring_up(0, 100, 1);
+		run_to(now_ms + 2000);
+		if (k % 2) {
+			rx_wire(0, m_error(PROTO_ERR_BROKER_SHUTDOWN));
+		} else {
+			while (brk[0].state == BS_KEEPALIVE)
+				step();
+		}
+	}
+	CHECK_EQ(brk[0].short_streak, 0);
+	CHECK_EQ(brk[0].hold_until, 0);
+	CHECK_EQ(n_lines("not using this broker"), 0);
+
 	/* and ends by our own request do not count */
 	setup(1, SELECT_FIRST, 0);
 	start(0);
