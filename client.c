@@ -800,6 +800,7 @@ void client_on_sock_error(struct client *c, struct broker *b, int err,
 		if ((b->state == BS_GET_COOKIE || b->state == BS_GET_TUNNEL) &&
 		    b->refusals >= REFUSALS_TO_FAIL) {
 			broker_fail(c, b, 0, err, "broker port unreachable");
+			b->broken_since = 0; /* restarting: asked again soon */
 		} else if (b->state == BS_GET_USAGE) {
 			/* A restarting broker: ask again soon rather than in 2 s. */
 			b->timer = min64(b->timer, usage_retry(c, b, now));

@@ -1352,7 +1352,12 @@ SUITE(client_dead)
 	CHECK_EQ(brk[0].state, BS_GET_TUNNEL);
 	client_on_sock_error(&cl, &brk[0], ECONNREFUSED, now_ms);
 	CHECK(brk[0].state != BS_GET_TUNNEL);
-	CHECK_EQ(cl.phase, PHASE_WAIT);
+	/* restarting, not broken: asked again at once, then at the quick
+	 * pace */
+	CHECK_EQ(cl.phase, PHASE_COLLECT);
+	CHECK_EQ(brk[0].state, BS_GET_USAGE);
+	CHECK_EQ(brk[0].broken_since, 0);
+	CHECK(client_next_deadline(&cl) - now_ms <= T_REFUSED_RETRY * 5 / 4);
 
 	/* a network error on the tunnel's socket starts the probes; only
 	 * their going unanswered ends the tunnel, hooks paired */
