@@ -13,9 +13,11 @@
  *                                          v
  *             FAILED <- KEEPALIVE <- GET_TUNNEL <- GET_COOKIE
  *
- * Any failure after selection ends in FAILED, after which a new selection
- * round starts; an abandoned tunnel or attempt is always announced to the
- * broker with an ERROR so it does not linger there.
+ * Any failure after selection ends in FAILED.  Before its tunnel is up,
+ * the others that answered in this round (kept ready for T_CANDIDATES) are
+ * tried next; otherwise a new selection round starts.  An abandoned tunnel
+ * or attempt is always announced to the broker with an ERROR so it does not
+ * linger there.
  */
 #ifndef L2TPD_CLIENT_H
 #define L2TPD_CLIENT_H
