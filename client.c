@@ -710,7 +710,9 @@ void client_on_msg(struct client *c, struct broker *b,
 			on_tunnel(c, b, m, now);
 		break;
 	case PROTO_ERROR:
-		if (s == BS_GET_TUNNEL && have_candidates(c, now)) {
+		/* Right after a restart of the handshake the refusal is most
+		 * likely the rate limit our own first tunnel started. */
+		if (s == BS_GET_TUNNEL && have_candidates(c, now) && !b->redos) {
 			log_loop(b->name, LOG_WARNING, "%s: broker refused the tunnel",
 				 b->name);
 			broker_abandon(c, b, 0);

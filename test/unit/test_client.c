@@ -918,6 +918,24 @@ SUITE(client_tunnel)
 	CHECK(brk[0].state != BS_KEEPALIVE && brk[0].state != BS_GET_COOKIE);
 	CHECK_EQ(st.creates, 0);
 
+	/* refused right after the restart: the rate limit our first tunnel
+	 * started; asked again later, even with another broker at hand */
+	setup(2, SELECT_FIRST, 0);
+	start(0);
+	rx_wire(0, m_usage(100));
+	rx_wire(0, m_cookie(3));
+	run_to(2000);
+	rx_wire(0, m_tunnel(100, 0));
+	rx_wire(0, m_cookie(4));
+	CHECK_EQ(brk[0].state, BS_GET_TUNNEL);
+	CHECK_EQ(brk[1].state, BS_GET_USAGE); /* a candidate */
+	rx_wire(0, m_error(-1));
+	CHECK_EQ(cl.selected, 0);
+	CHECK_EQ(brk[0].state, BS_GET_TUNNEL);
+	log_clear();
+	run_to(now_ms + T_PREPARE_RETRY);
+	CHECK_EQ(n_sent(0, PROTO_PREPARE), 1);
+
 	/* a broker that sent features in an earlier TUNNEL reply uses unique
 	 * ids: its ambiguous re-reply is taken as such, no restart */
 	setup(1, SELECT_FIRST, 0);
