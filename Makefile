@@ -61,7 +61,7 @@ else
   Q := @
 endif
 
-CORE := proto.c genl.c client.c dns.c log.c cli.c fmt.c hooks.c rundir.c tunnel.c
+CORE := addr.c proto.c genl.c client.c dns.c log.c cli.c fmt.c hooks.c rundir.c tunnel.c
 SRCS := $(CORE) l2tpd.c
 OBJS := $(SRCS:%.c=$(B)/%.o)
 HOST_CORE_OBJS := $(CORE:%.c=$(BT)/%.o)
