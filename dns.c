@@ -540,6 +540,9 @@ int dns_lookup_local(const char *name, union sockaddr_inet *out, int max)
 		addr_unmap(&out[0]);
 		return 1;
 	}
+	/* no name has a colon: a broken IPv6 literal, not a question */
+	if (strchr(name, ':'))
+		return -EINVAL;
 	/* Like the C library, an unreadable hosts file just has no entries. */
 	if (dns_read_lines(env_path("L2TPD_HOSTS", DNS_HOSTS_PATH),
 			   DNS_HOSTS_MAX, buf, sizeof(buf), hosts_lines, &l))

@@ -17,6 +17,7 @@
 #ifndef L2TPD_DNS_H
 #define L2TPD_DNS_H
 
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -96,7 +97,7 @@ int dns_read_lines(const char *path, size_t max, char *buf, size_t cap,
  */
 int dns_lookup_local(const char *name, union sockaddr_inet *out, int max);
 
-#define DNS_WAITING 1 /* dns_query.result[]: no answer yet */
+#define DNS_WAITING (-EINPROGRESS) /* dns_query.result[]: no answer yet */
 
 struct dns_query {
 	int fd; /* -1 when idle */
@@ -114,7 +115,8 @@ struct dns_query {
 
 void dns_query_init(struct dns_query *q);
 /* Starts asking the nameservers; 0 or -errno (-ENOENT: no nameserver,
- * -EINVAL: not a valid DNS name). */
+ * -EINVAL: not a valid DNS name; else no attempt could be sent, e.g.
+ * -ECONNREFUSED reported already on the second question's send). */
 int dns_query_start(struct dns_query *q, const char *name, int64_t now);
 /*
  * Call when q->fd is readable or q->deadline has come (either; it checks
