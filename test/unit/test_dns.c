@@ -750,6 +750,117 @@ static void test_random(void)
 	CHECK_EQ(fails, 0);
 }
 
+static bool is_ip(const union sockaddr_inet *a, const char *want,
+		  uint32_t scope);
+/* m_rr_aaaa is with the fake nameserver below. */
+static void m_rr_aaaa(struct msg *m, const char *owner, int optr,
+		      const char *a);
+
+static int parse6(const struct msg *m, uint16_t id, union sockaddr_inet *out,
+		  int max)
+{
+	uint8_t *p = test_dup(m->b, m->n);
+	int r = dns_parse_reply(p, m->n, id, QNAME, DNS_TYPE_AAAA, out, max);
+
+	free(p);
+	return r;
+}
+
+/* AAAA questions and records: 16 bytes exactly, the question's type
+ * decides which records count. */
+static void test_aaaa(void)
+{
+	uint8_t want[300], buf[300];
+	size_t wn = test_hex("4321 0100 0001 0000 0000 0000"
+			     "06 62726f6b6572 07 6578616d706c65 03 6f7267 00"
+			     "001c 0001",
+			     want, sizeof(want));
+	union sockaddr_inet out[4];
+	struct msg m;
+	ssize_t n;
+
+	n = dns_build_query(buf, sizeof(buf), 0x4321, QNAME, DNS_TYPE_AAAA);
+	CHECK_MEM(buf, n > 0 ? (size_t)n : 0, want, wn);
+	CHECK_EQ(dns_build_query(buf, sizeof(buf), 1, QNAME, 5), -EINVAL);
+	CHECK_EQ(dns_build_query(buf, sizeof(buf), 1, QNAME, 0), -EINVAL);
+
+	/* records of both types: only AAAA ones, in order, port 0 */
+	m_hdr(&m, 7, 0x8180, 1, 4);
+	m_question(&m, QNAME, DNS_TYPE_AAAA, 1);
+	m_rr_aaaa(&m, "", 12, "2001:db8::1");
+	m_rr_a(&m, "", 12, "10.0.0.1");
+	m_rr_aaaa(&m, "", 12, "fe80::2");
+	m_rr_aaaa(&m, "evil.example.org", -1, "2001:db8::666");
+	memset(out, 0x5a, sizeof(out));
+	CHECK_EQ(parse6(&m, 7, out, 4), 2);
+	CHECK(is_ip(&out[0], "2001:db8::1", 0));
+	CHECK(is_ip(&out[1], "fe80::2", 0));
+	CHECK_EQ(parse6(&m, 7, out, 1), 1);
+	CHECK(is_ip(&out[0], "2001:db8::1", 0));
+	/* the same records under an A question: the A one only */
+	m_hdr(&m, 7, 0x8180, 1, 2);
+	m_question(&m, QNAME, DNS_TYPE_A, 1);
+	m_rr_aaaa(&m, "", 12, "2001:db8::1");
+	m_rr_a(&m, "", 12, "10.0.0.1");
+	{
+		uint8_t *p = test_dup(m.b, m.n);
+
+		CHECK_EQ(dns_parse_reply(p, m.n, 7, QNAME, DNS_TYPE_A, out, 4), 1);
+		CHECK(is_ip(&out[0], "10.0.0.1", 0));
+		/* asked AAAA, the reply is to A: not ours */
+		CHECK_EQ(dns_parse_reply(p, m.n, 7, QNAME, DNS_TYPE_AAAA, out, 4),
+			 -EAGAIN);
+		CHECK_EQ(dns_parse_reply(p, m.n, 7, QNAME, 5, out, 4), -EINVAL);
+		free(p);
+	}
+	/* 15 and 17 bytes are not an AAAA record */
+	for (int len = 15; len <= 17; len += 2) {
+		size_t at;
+
+		m_hdr(&m, 8, 0x8180, 1, 1);
+		m_question(&m, QNAME, DNS_TYPE_AAAA, 1);
+		at = m_rr_start(&m, "", 12, DNS_TYPE_AAAA, 1);
+		for (int i = 0; i < len; i++)
+			m_u8(&m, 1);
+		m_rr_end(&m, at);
+		CHECK_EQ(parse6(&m, 8, out, 4), -ENOENT);
+	}
+	/* CNAME chains lead to AAAA records as to A ones */
+	m_hdr(&m, 9, 0x8180, 1, 3);
+	m_question(&m, QNAME, DNS_TYPE_AAAA, 1);
+	m_rr_aaaa(&m, "b.example.net", -1, "2001:db8::b");
+	m_rr_cname(&m, "a.example.net", -1, "b.example.net", -1);
+	m_rr_cname(&m, "", 12, "a.example.net", -1);
+	CHECK_EQ(parse6(&m, 9, out, 4), 1);
+	CHECK(is_ip(&out[0], "2001:db8::b", 0));
+	/* NXDOMAIN, and a truncated AAAA answer */
+	m_hdr(&m, 10, 0x8183, 1, 0);
+	m_question(&m, QNAME, DNS_TYPE_AAAA, 1);
+	CHECK_EQ(parse6(&m, 10, out, 4), -ENOENT);
+	m_hdr(&m, 10, 0x8380, 1, 0);
+	m_question(&m, QNAME, DNS_TYPE_AAAA, 1);
+	CHECK_EQ(parse6(&m, 10, out, 4), -EMSGSIZE);
+	/* every cut of a good AAAA answer is malformed or not ours */
+	m_hdr(&m, 11, 0x8180, 1, 1);
+	m_question(&m, QNAME, DNS_TYPE_AAAA, 1);
+	m_rr_aaaa(&m, "", 12, "2001:db8::c");
+	{
+		int fails = 0;
+
+		for (size_t cut = 0; cut < m.n; cut++) {
+			uint8_t *p = test_dup(m.b, cut);
+			int r = dns_parse_reply(p, cut, 11, QNAME, DNS_TYPE_AAAA,
+						out, 4);
+
+			SWEEP_CHECK(fails, r == -EBADMSG || r == -EAGAIN,
+				    "cut %zu: %d", cut, r);
+			free(p);
+		}
+		CHECK_EQ(fails, 0);
+	}
+	CHECK_EQ(parse6(&m, 11, out, 4), 1);
+}
+
 SUITE(dns_wire)
 {
 	test_build();
@@ -757,6 +868,7 @@ SUITE(dns_wire)
 	test_several();
 	test_cname();
 	test_mismatch();
+	test_aaaa();
 	test_rcode();
 	test_compression();
 	test_bounds();
