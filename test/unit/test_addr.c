@@ -30,6 +30,17 @@ static unsigned fake_ifindex(const char *name)
 	return !strcmp(name, "eth0") ? 7 : !strcmp(name, "br-lan.10") ? 42 : 0;
 }
 
+int test_is_addr(const union sockaddr_inet *a, const char *want,
+		 uint32_t scope)
+{
+	union sockaddr_inet w;
+
+	REQUIRE(addr_parse_ip(want, strlen(want), &w, NULL) == 0);
+	if (w.sa.sa_family == AF_INET6)
+		w.in6.sin6_scope_id = scope;
+	return addr_equal(a, &w);
+}
+
 /* addr_parse_ip on an exact-size copy of s. */
 static int parse(const char *s, union sockaddr_inet *out)
 {

@@ -378,17 +378,6 @@ SUITE(cli_hostile_values)
 	CHECK_EQ(PARSE("-u", "x", "-i", "t\xc3\xa9", "-b", "h:1"), 0);
 }
 
-static bool is_addr(const union sockaddr_inet *a, const char *want,
-		    uint32_t scope)
-{
-	union sockaddr_inet w;
-
-	REQUIRE(addr_parse_ip(want, strlen(want), &w, NULL) == 0);
-	if (w.sa.sa_family == AF_INET6)
-		w.in6.sin6_scope_id = scope;
-	return addr_equal(a, &w);
-}
-
 SUITE(cli_ipv6)
 {
 	static char *const bracket_errors[] = {
@@ -436,15 +425,15 @@ SUITE(cli_ipv6)
 	CHECK_EQ(PARSE_OK("-f"), 0);
 	CHECK_EQ(opt.local.sa.sa_family, AF_UNSPEC);
 	CHECK_EQ(PARSE_OK("-l", "192.0.2.7"), 0);
-	CHECK(is_addr(&opt.local, "192.0.2.7", 0));
+	CHECK(test_is_addr(&opt.local, "192.0.2.7", 0));
 	CHECK_EQ(ntohl(opt.local_ip.s_addr), 0xC0000207u);
 	CHECK_EQ(PARSE_OK("-l", "2001:DB8::2"), 0);
-	CHECK(is_addr(&opt.local, "2001:db8::2", 0));
+	CHECK(test_is_addr(&opt.local, "2001:db8::2", 0));
 	CHECK_EQ(opt.local_ip.s_addr, htonl(INADDR_ANY));
 	CHECK_EQ(PARSE_OK("-l", "fe80::2%lo"), 0);
-	CHECK(is_addr(&opt.local, "fe80::2", lo));
+	CHECK(test_is_addr(&opt.local, "fe80::2", lo));
 	CHECK_EQ(PARSE_OK("-l", "fe80::2%5"), 0);
-	CHECK(is_addr(&opt.local, "fe80::2", 5));
+	CHECK(test_is_addr(&opt.local, "fe80::2", 5));
 	bad(PARSE_OK("-l", "fe80::2%no-such-if0"), "-l", "no such interface");
 	bad(PARSE_OK("-l", "[::1]"), "-l", "[::1]");
 	bad(PARSE_OK("-l", "::1:"), "-l", "::1:");

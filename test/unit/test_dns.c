@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Name resolution (dns.c): the query encoding byte for byte, replies built
- * by hand (CNAME chains, compression, every error class), hostile replies
- * (loops, pointers and lengths past the end, every truncation, random
- * bytes), hosts and resolv.conf text including a 10 MB line, and the stub
- * resolver against a fake nameserver on loopback with a fake clock.
+ * Name resolution (dns.c): the A and AAAA query encodings byte for byte,
+ * replies built by hand (CNAME chains, compression, every error class,
+ * AAAA records of exactly 16 bytes), hostile replies (loops, pointers and
+ * lengths past the end, every truncation, random bytes), hosts and
+ * resolv.conf text of either family including a 10 MB line, and the stub
+ * resolver (both questions per attempt, IPv4 and IPv6 nameservers)
+ * against a fake nameserver on loopback with a fake clock.
  *
  * Parser inputs are copied into heap buffers of exactly the tested length,
  * so `make SAN=1 test-unit` reports any read past the end.
@@ -750,8 +752,6 @@ static void test_random(void)
 	CHECK_EQ(fails, 0);
 }
 
-static bool is_ip(const union sockaddr_inet *a, const char *want,
-		  uint32_t scope);
 /* m_rr_aaaa is with the fake nameserver below. */
 static void m_rr_aaaa(struct msg *m, const char *owner, int optr,
 		      const char *a);
@@ -793,10 +793,10 @@ static void test_aaaa(void)
 	m_rr_aaaa(&m, "evil.example.org", -1, "2001:db8::666");
 	memset(out, 0x5a, sizeof(out));
 	CHECK_EQ(parse6(&m, 7, out, 4), 2);
-	CHECK(is_ip(&out[0], "2001:db8::1", 0));
-	CHECK(is_ip(&out[1], "fe80::2", 0));
+	CHECK(test_is_addr(&out[0], "2001:db8::1", 0));
+	CHECK(test_is_addr(&out[1], "fe80::2", 0));
 	CHECK_EQ(parse6(&m, 7, out, 1), 1);
-	CHECK(is_ip(&out[0], "2001:db8::1", 0));
+	CHECK(test_is_addr(&out[0], "2001:db8::1", 0));
 	/* the same records under an A question: the A one only */
 	m_hdr(&m, 7, 0x8180, 1, 2);
 	m_question(&m, QNAME, DNS_TYPE_A, 1);
@@ -806,7 +806,7 @@ static void test_aaaa(void)
 		uint8_t *p = test_dup(m.b, m.n);
 
 		CHECK_EQ(dns_parse_reply(p, m.n, 7, QNAME, DNS_TYPE_A, out, 4), 1);
-		CHECK(is_ip(&out[0], "10.0.0.1", 0));
+		CHECK(test_is_addr(&out[0], "10.0.0.1", 0));
 		/* asked AAAA, the reply is to A: not ours */
 		CHECK_EQ(dns_parse_reply(p, m.n, 7, QNAME, DNS_TYPE_AAAA, out, 4),
 			 -EAGAIN);
@@ -832,7 +832,7 @@ static void test_aaaa(void)
 	m_rr_cname(&m, "a.example.net", -1, "b.example.net", -1);
 	m_rr_cname(&m, "", 12, "a.example.net", -1);
 	CHECK_EQ(parse6(&m, 9, out, 4), 1);
-	CHECK(is_ip(&out[0], "2001:db8::b", 0));
+	CHECK(test_is_addr(&out[0], "2001:db8::b", 0));
 	/* NXDOMAIN, and a truncated AAAA answer */
 	m_hdr(&m, 10, 0x8183, 1, 0);
 	m_question(&m, QNAME, DNS_TYPE_AAAA, 1);
@@ -878,8 +878,6 @@ SUITE(dns_wire)
 
 /* ---- hosts and resolv.conf ---- */
 
-static bool is_ip(const union sockaddr_inet *a, const char *want,
-		  uint32_t scope);
 
 static int hosts_len6(const char *text, size_t n, const char *name,
 		      union sockaddr_inet *out, int max)
@@ -923,10 +921,10 @@ static void test_hosts_text(void)
 	 * name in a scope needs a lookup, and none is given here */
 	memset(out, 0, sizeof(out));
 	CHECK_EQ(hosts_exact6(hosts, QNAME, out, 8), 4);
-	CHECK(is_ip(&out[0], "::1", 0));
-	CHECK(is_ip(&out[1], "10.0.0.1", 0));
-	CHECK(is_ip(&out[2], "10.0.0.2", 0));
-	CHECK(is_ip(&out[3], "10.0.0.10", 0));
+	CHECK(test_is_addr(&out[0], "::1", 0));
+	CHECK(test_is_addr(&out[1], "10.0.0.1", 0));
+	CHECK(test_is_addr(&out[2], "10.0.0.2", 0));
+	CHECK(test_is_addr(&out[3], "10.0.0.10", 0));
 	CHECK_EQ(out[4].sa.sa_family, 0);
 	memset(out, 0, sizeof(out));
 	CHECK_EQ(hosts_exact6(hosts, QNAME, out, 2), 2);
@@ -934,16 +932,16 @@ static void test_hosts_text(void)
 	CHECK_EQ(hosts_exact6(hosts, QNAME, out, 0), 0);
 	CHECK_EQ(hosts_exact6(hosts, "Broker.Example.Org", out, 8), 4);
 	CHECK_EQ(hosts_exact6(hosts, "localhost", out, 8), 2);
-	CHECK(is_ip(&out[0], "127.0.0.1", 0));
+	CHECK(test_is_addr(&out[0], "127.0.0.1", 0));
 	CHECK_EQ(hosts_exact6(hosts, "ip6-localhost", out, 8), 1);
-	CHECK(is_ip(&out[0], "::1", 0));
+	CHECK(test_is_addr(&out[0], "::1", 0));
 	CHECK_EQ(hosts_exact6(hosts, "bk", out, 8), 1);
 	CHECK_EQ(hosts_exact6(hosts, "broker", out, 8), 0);
 	CHECK_EQ(hosts_exact6(hosts, "foo", out, 8), 1);
-	CHECK(is_ip(&out[0], "10.0.0.4", 0));
+	CHECK(test_is_addr(&out[0], "10.0.0.4", 0));
 	CHECK_EQ(hosts_exact6(hosts, "10.0.0.7", out, 8), 0);
 	CHECK_EQ(hosts_exact6(hosts, "alias3", out, 8), 1);
-	CHECK(is_ip(&out[0], "10.0.0.11", 0));
+	CHECK(test_is_addr(&out[0], "10.0.0.11", 0));
 	CHECK_EQ(hosts_exact6(hosts, "alias2", out, 8), 1);
 	CHECK_EQ(hosts_exact6(hosts, "alias", out, 8), 0);
 	CHECK_EQ(hosts_exact6(hosts, "", out, 8), 0);
@@ -1023,17 +1021,6 @@ static void test_hosts_long(void)
 	free(t);
 }
 
-static bool is_ip(const union sockaddr_inet *a, const char *want,
-		  uint32_t scope)
-{
-	union sockaddr_inet w;
-
-	REQUIRE(addr_parse_ip(want, strlen(want), &w, NULL) == 0);
-	if (w.sa.sa_family == AF_INET6)
-		w.in6.sin6_scope_id = scope;
-	return addr_equal(a, &w);
-}
-
 static void test_resolv(void)
 {
 	const char *conf =
@@ -1061,14 +1048,14 @@ static void test_resolv(void)
 
 	memset(out, 0, sizeof(out));
 	CHECK_EQ(resolv_exact(conf, out, 12), 8);
-	CHECK(is_ip(&out[0], "192.0.2.53", 0));
-	CHECK(is_ip(&out[1], "::1", 0));
-	CHECK(is_ip(&out[2], "fe80::1", 7));
-	CHECK(is_ip(&out[3], "fe80::3", 9));
-	CHECK(is_ip(&out[4], "2001:db8::1:53", 0));
-	CHECK(is_ip(&out[5], "192.0.2.54", 0));
-	CHECK(is_ip(&out[6], "2001:db8::35", 0));
-	CHECK(is_ip(&out[7], "192.0.2.56", 0));
+	CHECK(test_is_addr(&out[0], "192.0.2.53", 0));
+	CHECK(test_is_addr(&out[1], "::1", 0));
+	CHECK(test_is_addr(&out[2], "fe80::1", 7));
+	CHECK(test_is_addr(&out[3], "fe80::3", 9));
+	CHECK(test_is_addr(&out[4], "2001:db8::1:53", 0));
+	CHECK(test_is_addr(&out[5], "192.0.2.54", 0));
+	CHECK(test_is_addr(&out[6], "2001:db8::35", 0));
+	CHECK(test_is_addr(&out[7], "192.0.2.56", 0));
 	memset(out, 0, sizeof(out));
 	CHECK_EQ(resolv_exact(conf, out, DNS_MAX_SERVERS), 3);
 	CHECK_EQ(out[3].sa.sa_family, 0);
@@ -1076,7 +1063,7 @@ static void test_resolv(void)
 	CHECK_EQ(resolv_exact("", out, 3), 0);
 	CHECK_EQ(resolv_exact("search x\noptions edns0\n", out, 3), 0);
 	CHECK_EQ(dns_resolv_parse("nameserver 10.0.0.12", 19, out, 3, NULL), 1);
-	CHECK(is_ip(&out[0], "10.0.0.1", 0));
+	CHECK(test_is_addr(&out[0], "10.0.0.1", 0));
 	/* without a way to look names up, a named scope is no address */
 	CHECK_EQ(dns_resolv_parse("nameserver fe80::1%eth0", 23, out, 3, NULL), 0);
 }
@@ -1338,23 +1325,23 @@ static void test_lookup_local6(void)
 	setenv("L2TPD_HOSTS", path, 1);
 	memset(out, 0, sizeof(out));
 	CHECK_EQ(dns_lookup_local(QNAME, out, 8), 4);
-	CHECK(is_ip(&out[0], "2001:db8::10", 0));
-	CHECK(is_ip(&out[1], "10.0.0.1", 0));
-	CHECK(is_ip(&out[2], "10.0.0.2", 0)); /* unmapped */
-	CHECK(is_ip(&out[3], "fe80::1", lo));
+	CHECK(test_is_addr(&out[0], "2001:db8::10", 0));
+	CHECK(test_is_addr(&out[1], "10.0.0.1", 0));
+	CHECK(test_is_addr(&out[2], "10.0.0.2", 0)); /* unmapped */
+	CHECK(test_is_addr(&out[3], "fe80::1", lo));
 	CHECK_EQ(dns_lookup_local(QNAME, out, 2), 2);
 	CHECK_EQ(dns_lookup_local("v6only.example", out, 8), 1);
-	CHECK(is_ip(&out[0], "2001:db8::11", 0));
+	CHECK(test_is_addr(&out[0], "2001:db8::11", 0));
 
 	CHECK_EQ(dns_lookup_local("2001:DB8::1", out, 8), 1);
-	CHECK(is_ip(&out[0], "2001:db8::1", 0));
+	CHECK(test_is_addr(&out[0], "2001:db8::1", 0));
 	CHECK_EQ(dns_lookup_local("fe80::1%lo", out, 8), 1);
-	CHECK(is_ip(&out[0], "fe80::1", lo));
+	CHECK(test_is_addr(&out[0], "fe80::1", lo));
 	CHECK_EQ(dns_lookup_local("fe80::1%77", out, 8), 1);
-	CHECK(is_ip(&out[0], "fe80::1", 77));
+	CHECK(test_is_addr(&out[0], "fe80::1", 77));
 	CHECK_EQ(dns_lookup_local("fe80::1%no-such-if0", out, 8), -ENODEV);
 	CHECK_EQ(dns_lookup_local("::ffff:192.0.2.9", out, 8), 1);
-	CHECK(is_ip(&out[0], "192.0.2.9", 0));
+	CHECK(test_is_addr(&out[0], "192.0.2.9", 0));
 	CHECK_EQ(dns_lookup_local("2001:db8:::1", out, 8), -EINVAL);
 	CHECK_EQ(dns_lookup_local("2001:db8::1", out, 0), -EINVAL);
 
@@ -1389,16 +1376,16 @@ static void test_hosts6_text(void)
 	char *p = (char *)test_dup(hosts, n);
 
 	CHECK_EQ(dns_hosts_lookup(p, n, "localhost", out, 8, fake_ifindex), 2);
-	CHECK(is_ip(&out[0], "::1", 0));
-	CHECK(is_ip(&out[1], "127.0.0.1", 0));
+	CHECK(test_is_addr(&out[0], "::1", 0));
+	CHECK(test_is_addr(&out[1], "127.0.0.1", 0));
 	CHECK_EQ(dns_hosts_lookup(p, n, "router", out, 8, fake_ifindex), 2);
-	CHECK(is_ip(&out[0], "fe80::1", 7));
-	CHECK(is_ip(&out[1], "fe80::3", 3));
+	CHECK(test_is_addr(&out[0], "fe80::1", 7));
+	CHECK(test_is_addr(&out[1], "fe80::3", 3));
 	CHECK_EQ(dns_hosts_lookup(p, n, "router", out, 8, NULL), 1);
-	CHECK(is_ip(&out[0], "fe80::3", 3));
+	CHECK(test_is_addr(&out[0], "fe80::3", 3));
 	CHECK_EQ(dns_hosts_lookup(p, n, "b", out, 8, fake_ifindex), 2);
-	CHECK(is_ip(&out[0], "2001:db8::1", 0));
-	CHECK(is_ip(&out[1], "2001:db8::4", 0));
+	CHECK(test_is_addr(&out[0], "2001:db8::1", 0));
+	CHECK(test_is_addr(&out[1], "2001:db8::4", 0));
 	CHECK_EQ(dns_hosts_lookup(p, n, "b", out, 1, fake_ifindex), 1);
 	free(p);
 }
@@ -1622,22 +1609,22 @@ static void test_roundtrip(void)
 	reply(srv, &a, 0, 0, addrs, 1);
 	memset(out, 0, sizeof(out));
 	CHECK_EQ(run_when_readable(&q, out, 4, 1501), 3);
-	CHECK(is_ip(&out[0], "10.20.0.1", 0));
-	CHECK(is_ip(&out[1], "2001:db8::5", 0));
-	CHECK(is_ip(&out[2], "2001:db8::6", 0));
+	CHECK(test_is_addr(&out[0], "10.20.0.1", 0));
+	CHECK(test_is_addr(&out[1], "2001:db8::5", 0));
+	CHECK(test_is_addr(&out[2], "2001:db8::6", 0));
 	CHECK_EQ(dns_query_start(&q, QNAME, 1600), 0);
 	CHECK(server_recv_both(srv, &a));
 	reply(srv, &a, 0, 0, addrs, 2);
 	reply(srv, &a, 1, 0, addrs6, 2);
 	CHECK_EQ(run_when_readable(&q, out, 3, 1601), 3);
-	CHECK(is_ip(&out[2], "2001:db8::5", 0));
+	CHECK(test_is_addr(&out[2], "2001:db8::5", 0));
 	/* an AAAA-only name */
 	CHECK_EQ(dns_query_start(&q, QNAME, 1700), 0);
 	CHECK(server_recv_both(srv, &a));
 	reply(srv, &a, 0, 0, NULL, 0);
 	reply(srv, &a, 1, 0, addrs6 + 1, 1);
 	CHECK_EQ(run_when_readable(&q, out, 4, 1701), 1);
-	CHECK(is_ip(&out[0], "2001:db8::6", 0));
+	CHECK(test_is_addr(&out[0], "2001:db8::6", 0));
 
 	/* NXDOMAIN (and no record of the other type) ends the query. */
 	CHECK_EQ(dns_query_start(&q, QNAME, 2000), 0);
@@ -1692,7 +1679,7 @@ static void test_roundtrip(void)
 	CHECK_EQ(run_when_readable(&q, out, 4, 4501), 0);
 	CHECK_EQ(dns_query_run(&q, out, 4, 4500 + DNS_ATTEMPT_MS - 1), 0);
 	CHECK_EQ(dns_query_run(&q, out, 4, 4500 + DNS_ATTEMPT_MS), 1);
-	CHECK(is_ip(&out[0], "2001:db8::5", 0));
+	CHECK(test_is_addr(&out[0], "2001:db8::5", 0));
 	CHECK(!dns_query_pending(&q));
 	/* ... and with no record of the other type, the next attempt */
 	CHECK_EQ(dns_query_start(&q, QNAME, 4600), 0);
@@ -1764,8 +1751,8 @@ static void test_ipv6_server(void)
 	reply(srv, &a, 0, 0, addrs, 1);
 	reply(srv, &a, 1, 0, addrs + 1, 1);
 	CHECK_EQ(run_when_readable(&q, out, 4, 1), 2);
-	CHECK(is_ip(&out[0], "10.20.0.3", 0));
-	CHECK(is_ip(&out[1], "2001:db8::7", 0));
+	CHECK(test_is_addr(&out[0], "10.20.0.3", 0));
+	CHECK(test_is_addr(&out[1], "2001:db8::7", 0));
 	close(srv);
 	unsetenv("L2TPD_RESOLV_CONF");
 	unlink(conf);
@@ -1835,7 +1822,7 @@ static void test_timeout(void)
 		CHECK(!getpeername(q.fd, &peer.sa, &pl) &&
 		      addr_port(&peer) == dns_port);
 		addr_set_port(&peer, 0);
-		CHECK(is_ip(&peer, lo[i % DNS_MAX_SERVERS], 0));
+		CHECK(test_is_addr(&peer, lo[i % DNS_MAX_SERVERS], 0));
 		ids += q.id[0] != first;
 		CHECK_EQ(dns_query_run(&q, out, 2, q.deadline - 1), 0);
 		now += DNS_ATTEMPT_MS;
