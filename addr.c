@@ -165,8 +165,10 @@ static int parse_scope(const char *s, size_t n, addr_ifindex_fn *ifindex,
 	unsigned long long v = 0;
 	size_t i = 0;
 
-	while (i < n && i < 11 && s[i] >= '0' && s[i] <= '9')
-		v = v * 10 + (unsigned)(s[i++] - '0');
+	/* capped, so any run of digits is a number, too large or not */
+	for (; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+		if (v <= UINT32_MAX)
+			v = v * 10 + (unsigned)(s[i] - '0');
 	if (i == n) {
 		if (!n || v == 0 || v > UINT32_MAX)
 			return -EINVAL;

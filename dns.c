@@ -102,13 +102,6 @@ static bool next_token(const char **pos, const char *end, const char **tok,
 	return true;
 }
 
-/* An address token of a hosts or resolv.conf line. */
-static bool parse_ip(const char *tok, size_t len, union sockaddr_inet *a,
-		     addr_ifindex_fn *ifindex)
-{
-	return addr_parse_ip(tok, len, a, ifindex) == 0;
-}
-
 /* End of the line starting at s, and where the following one starts. */
 static const char *line_end(const char *s, const char *end, const char **next)
 {
@@ -140,7 +133,7 @@ int dns_hosts_lookup(const char *text, size_t len, const char *name,
 		if (hash)
 			e = hash;
 		if (!next_token(&s, e, &tok, &toklen) ||
-		    !parse_ip(tok, toklen, &a, ifindex))
+		    addr_parse_ip(tok, toklen, &a, ifindex))
 			continue;
 		while (next_token(&s, e, &tok, &toklen)) {
 			if (toklen == namelen && ascii_eq(tok, name, namelen)) {
@@ -172,7 +165,7 @@ int dns_resolv_parse(const char *text, size_t len, union sockaddr_inet *out,
 		if (!next_token(&s, e, &tok, &toklen) || toklen != 10 ||
 		    memcmp(tok, "nameserver", 10) ||
 		    !next_token(&s, e, &tok, &toklen) ||
-		    !parse_ip(tok, toklen, &a, ifindex))
+		    addr_parse_ip(tok, toklen, &a, ifindex))
 			continue;
 		out[n++] = a;
 	}

@@ -306,6 +306,9 @@ SUITE(addr_parse_scope)
 	CHECK_EQ(parse("fe80::1%0", &a), -EINVAL);
 	CHECK_EQ(parse("fe80::1%4294967296", &a), -EINVAL);
 	CHECK_EQ(parse("fe80::1%99999999999999999999", &a), -EINVAL);
+	CHECK_EQ(parse("fe80::1%000000000001", &a), 0); /* digits: a number */
+	CHECK_EQ(a.in6.sin6_scope_id, 1);
+	a = keep;
 	CHECK_EQ(parse("fe80::1%eth0%1", &a), -EINVAL);
 	CHECK_EQ(parse("fe80::1%a/b", &a), -EINVAL);
 	CHECK_EQ(parse("fe80::1%a:b", &a), -EINVAL);
