@@ -2,9 +2,9 @@
 #include "dns.h"
 
 #include <arpa/inet.h>
-#include <net/if.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>

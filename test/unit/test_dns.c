@@ -1618,6 +1618,14 @@ static void test_roundtrip(void)
 	reply(srv, &a, 1, 0, addrs6, 2);
 	CHECK_EQ(run_when_readable(&q, out, 3, 1601), 3);
 	CHECK(test_is_addr(&out[2], "2001:db8::5", 0));
+	/* addresses for one question, REFUSED for the other (dnsmasq with a
+	 * host record of one family does this): the addresses, at once */
+	CHECK_EQ(dns_query_start(&q, QNAME, 1650), 0);
+	CHECK(server_recv_both(srv, &a));
+	reply(srv, &a, 0, 0, addrs, 1);
+	reply(srv, &a, 1, 5, NULL, 0);
+	CHECK_EQ(run_when_readable(&q, out, 4, 1651), 1);
+	CHECK(test_is_addr(&out[0], "10.20.0.1", 0));
 	/* an AAAA-only name */
 	CHECK_EQ(dns_query_start(&q, QNAME, 1700), 0);
 	CHECK(server_recv_both(srv, &a));
