@@ -803,6 +803,8 @@ int dns_query_read(struct dns_query *q, struct in_addr *out, int max,
 
 	if (max < 1)
 		return -EINVAL;
+	/* for the analyzer, which takes -errno for a possible count */
+	memset(a, 0, sizeof(a));
 	n = dns_query_run(q, a, DNS_ADDRS_MAX, now);
 	if (n <= 0)
 		return n;
