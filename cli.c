@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <net/if.h>
 #include <netdb.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -16,8 +17,9 @@ void cli_usage(int fd)
 	      "usage: l2tpd -u UUID -i IFNAME -b HOST:PORT [-b HOST:PORT ...] [options]\n"
 	      "  -u UUID       identifier sent to the broker (1..238 bytes, UTF-8)\n"
 	      "  -i IFNAME     name of the tunnel interface (1..15 bytes)\n"
-	      "  -b HOST:PORT  broker; repeat for more (up to 64)\n"
-	      "  -l IPV4       local address to send from\n"
+	      "  -b HOST:PORT  broker: NAME:PORT, IPV4:PORT or [IPV6]:PORT, where\n"
+	      "                IPV6 may end in %IFACE; repeat for more (up to 64)\n"
+	      "  -l ADDRESS    local IPv4 or IPv6 address to send from\n"
 	      "  -I IFACE      send through this interface only, follow its link state\n"
 	      "  -s HOOK       run HOOK session.up|session.down IFNAME and\n"
 	      "                HOOK session.mtu-changed IFNAME MTU\n"
@@ -141,6 +143,45 @@ static bool valid_hostname(const char *h)
 	}
 }
 
+/* Any scope name passes: -b keeps the text, and the interface is looked
+ * up when the name is resolved, so it need not exist yet. */
+static unsigned any_ifindex(const char *ifname)
+{
+	(void)ifname;
+	return 1;
+}
+
+/* "[IPV6]:PORT": the address without brackets into b->host; returns the
+ * ":PORT" part, or NULL with err set. */
+static const char *parse_bracketed(const char *arg, struct broker_spec *b,
+				   char *err, size_t errlen)
+{
+	const char *end = strchr(arg, ']');
+	union sockaddr_inet a;
+	size_t len;
+
+	if (!end) {
+		fail(err, errlen, "-b %s: missing ']'", arg);
+		return NULL;
+	}
+	/* what parses is at most 61 bytes: 45 for the address, "%" and 15
+	 * for the scope, well inside b->host */
+	len = (size_t)(end - arg - 1);
+	if (addr_parse_ip(arg + 1, len, &a, any_ifindex) ||
+	    a.sa.sa_family != AF_INET6) {
+		fail(err, errlen, "-b %s: not an IPv6 address inside the brackets",
+		     arg);
+		return NULL;
+	}
+	if (end[1] != ':') {
+		fail(err, errlen, "-b %s: missing :PORT after ']'", arg);
+		return NULL;
+	}
+	memcpy(b->host, arg + 1, len);
+	b->host[len] = '\0';
+	return end + 1;
+}
+
 static int parse_broker(const char *arg, struct broker_spec *b, char *err,
 			size_t errlen)
 {
@@ -152,8 +193,14 @@ static int parse_broker(const char *arg, struct broker_spec *b, char *err,
 	for (const unsigned char *p = (const unsigned char *)arg; *p; p++)
 		if (*p < 0x20 || *p >= 0x7F)
 			return fail(err, errlen,
-				    "-b %s: host must be a hostname or an IPv4 address",
+				    "-b %s: host must be a hostname or an IP address",
 				    printable(arg, q, sizeof(q)));
+	if (arg[0] == '[') {
+		colon = parse_bracketed(arg, b, err, errlen);
+		if (!colon)
+			return -1;
+		goto port;
+	}
 	if (!colon)
 		return fail(err, errlen, "-b %s: missing :PORT", arg);
 	hlen = (size_t)(colon - arg);
@@ -163,13 +210,16 @@ static int parse_broker(const char *arg, struct broker_spec *b, char *err,
 		return fail(err, errlen, "-b %.40s...: host longer than %d bytes",
 			    arg, CLI_HOST_MAX);
 	if (memchr(arg, ':', hlen))
-		return fail(err, errlen, "-b %s: IPv6 is not supported by the protocol", arg);
+		return fail(err, errlen,
+			    "-b %s: an IPv6 address needs brackets: [ADDRESS]:PORT",
+			    arg);
 	memcpy(b->host, arg, hlen);
 	b->host[hlen] = '\0';
 	if (!valid_hostname(b->host))
 		return fail(err, errlen,
-			    "-b %s: host must be a hostname (letters, digits, '-', '.') or an IPv4 address",
+			    "-b %s: host must be a hostname (letters, digits, '-', '.') or an IP address",
 			    arg);
+port:
 	if (!colon[1])
 		return fail(err, errlen, "-b %s: empty port", arg);
 	if (colon[1] >= '0' && colon[1] <= '9') {
@@ -185,6 +235,19 @@ static int parse_broker(const char *arg, struct broker_spec *b, char *err,
 	}
 	b->port = (uint16_t)port;
 	return 0;
+}
+
+int cli_format_broker(const struct broker_spec *b, char *buf, size_t cap)
+{
+	int n = fmt_snprintf(buf, cap, strchr(b->host, ':') ? "[%s]:%u" : "%s:%u",
+			     b->host, b->port);
+
+	if (n < 0 || (size_t)n >= cap) {
+		if (cap)
+			buf[0] = '\0';
+		return -ENOSPC;
+	}
+	return n;
 }
 
 /* The kernel's own rule (dev_valid_name): a name it would refuse at
@@ -247,10 +310,23 @@ static int apply(struct options *o, char flag, const char *v, char *err,
 			return fail(err, errlen, "-b %s: more than %d brokers", v,
 				    CLIENT_MAX_BROKERS);
 		return parse_broker(v, &o->brokers[o->nbrokers++], err, errlen);
-	case 'l':
-		if (inet_pton(AF_INET, v, &o->local_ip) != 1)
-			return fail(err, errlen, "-l %s: not an IPv4 address", v);
+	case 'l': {
+		char q[48];
+
+		switch (addr_parse_ip(v, strlen(v), &o->local, if_nametoindex)) {
+		case 0:
+			break;
+		case -ENODEV:
+			return fail(err, errlen, "-l %s: no such interface",
+				    printable(v, q, sizeof(q)));
+		default:
+			return fail(err, errlen, "-l %s: not an IPv4 or IPv6 address",
+				    printable(v, q, sizeof(q)));
+		}
+		if (o->local.sa.sa_family == AF_INET)
+			o->local_ip = o->local.in.sin_addr;
 		return 0;
+	}
 	case 's':
 		if (!*v)
 			return fail(err, errlen, "-s: empty hook path");

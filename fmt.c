@@ -215,20 +215,71 @@ int fmt_dprintf(int fd, const char *fmt, ...)
 	return (int)write(fd, buf, (size_t)n);
 }
 
+/* RFC 5952: lowercase hex without leading zeros, the longest run of two
+ * or more zero groups (the first of equal ones) as "::", and the IPv4-
+ * mapped prefix ::ffff:0:0/96 with its dotted quad. */
+static size_t format_v6(const uint8_t *b, char *p)
+{
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+					    0xff, 0xff };
+	int groups = memcmp(b, mapped, 12) ? 8 : 6, base = -1, len = 0;
+	char *start = p;
+
+	for (int i = 0; i < groups;) {
+		int j = i;
+
+		while (j < groups && !b[2 * j] && !b[2 * j + 1])
+			j++;
+		if (j - i > len && j - i > 1) {
+			base = i;
+			len = j - i;
+		}
+		i = j > i ? j : i + 1;
+	}
+	for (int i = 0; i < groups; i++) {
+		unsigned w = (unsigned)b[2 * i] << 8 | b[2 * i + 1];
+		int shift = 12;
+
+		if (i == base) {
+			*p++ = ':';
+			*p++ = ':';
+			i += len - 1;
+			continue;
+		}
+		if (i && i != base + len)
+			*p++ = ':';
+		while (shift && !(w >> shift))
+			shift -= 4;
+		for (; shift >= 0; shift -= 4)
+			*p++ = "0123456789abcdef"[(w >> shift) & 0xf];
+	}
+	if (groups == 6)
+		p += fmt_snprintf(p, INET_ADDRSTRLEN + 1, ":%u.%u.%u.%u", b[12],
+				  b[13], b[14], b[15]);
+	*p = '\0';
+	return (size_t)(p - start);
+}
+
 const char *fmt_inet_ntop(int af, const void *src, char *dst, socklen_t size)
 {
-	uint8_t b[4];
-	int n;
+	char buf[INET6_ADDRSTRLEN];
+	size_t n;
 
-	if (af != AF_INET) {
+	if (af == AF_INET) {
+		const uint8_t *b = src;
+
+		n = (size_t)fmt_snprintf(buf, sizeof(buf), "%u.%u.%u.%u", b[0],
+					 b[1], b[2], b[3]);
+	} else if (af == AF_INET6) {
+		n = format_v6(src, buf);
+	} else {
 		errno = EAFNOSUPPORT;
 		return NULL;
 	}
-	memcpy(b, src, sizeof(b));
-	n = fmt_snprintf(dst, size, "%u.%u.%u.%u", b[0], b[1], b[2], b[3]);
-	if (n < 0 || (size_t)n >= size) {
+	if (n >= size) {
 		errno = ENOSPC;
 		return NULL;
 	}
+	memcpy(dst, buf, n + 1);
 	return dst;
 }

@@ -30,8 +30,9 @@ int fmt_vsnprintf(char *buf, size_t cap, const char *fmt, va_list ap)
 int fmt_snprintf(char *buf, size_t cap, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* inet_ntop(3) for AF_INET only, whose C library version formats with
- * snprintf: dst or NULL with errno EAFNOSUPPORT or ENOSPC. */
+/* inet_ntop(3) for AF_INET and AF_INET6 (RFC 5952 text; the dotted form
+ * only for IPv4-mapped ::ffff:a.b.c.d), whose C library version formats
+ * with snprintf: dst or NULL with errno EAFNOSUPPORT or ENOSPC. */
 const char *fmt_inet_ntop(int af, const void *src, char *dst, socklen_t size);
 
 /* Formats into a buffer of FMT_DPRINTF_MAX bytes (a longer result is cut

@@ -39,6 +39,11 @@ int test_check_mem(const void *a, size_t alen, const void *b, size_t blen,
 /* An exact-size heap copy, so sanitizers catch any read past
  * the end; the caller frees it. */
 uint8_t *test_dup(const void *src, size_t n);
+/* Whether a is the literal want (port 0) with IPv6 scope id scope
+ * (test_addr.c; want must parse, or the run stops). */
+union sockaddr_inet;
+int test_is_addr(const union sockaddr_inet *a, const char *want,
+		 uint32_t scope);
 /* Parses hex digits (whitespace ignored) into out; returns the byte count. */
 size_t test_hex(const char *hex, uint8_t *out, size_t cap);
 

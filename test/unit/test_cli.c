@@ -4,6 +4,8 @@
  * an error naming the flag and the value for every bad input.
  */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <string.h>
@@ -259,7 +261,6 @@ SUITE(cli_errors)
 	bad(PARSE_OK("-b", "h:no-such-service-l2tpd-test"), "-b",
 	    "no-such-service-l2tpd-test");
 	bad(PARSE_OK("-b", "::1:53"), "-b", "::1:53");
-	bad(PARSE_OK("-b", "[2001:db8::1]:53"), "-b", "[2001:db8::1]:53");
 	se = getservbyname("domain", "udp");
 	if (se && ntohs((uint16_t)se->s_port) == 53) {
 		CHECK_EQ(PARSE_OK("-b", "dns.example:domain"), 0);
@@ -291,7 +292,7 @@ SUITE(cli_errors)
 	bad(PARSE_OK("-l", "300.1.1.1"), "-l", "300.1.1.1");
 	bad(PARSE_OK("-l", "abc"), "-l", "abc");
 	bad(PARSE_OK("-l", "1.2.3"), "-l", "1.2.3");
-	bad(PARSE_OK("-l", "::1"), "-l", "::1");
+	bad(PARSE_OK("-l", "::1%0"), "-l", "::1%0");
 	bad(PARSE_OK("-l", ""), "-l", NULL);
 
 	/* hook */
@@ -375,4 +376,80 @@ SUITE(cli_hostile_values)
 	CHECK(!strcmp(opt.ifname, "mesh-vpn.1"));
 	CHECK_EQ(PARSE("-u", "x", "-i", "...", "-b", "h:1"), 0);
 	CHECK_EQ(PARSE("-u", "x", "-i", "t\xc3\xa9", "-b", "h:1"), 0);
+}
+
+SUITE(cli_ipv6)
+{
+	static char *const bracket_errors[] = {
+		"[2001:db8::1]", "[2001:db8::1]8942", "[2001:db8::1:8942",
+		"[]:8942", "[192.0.2.1]:8942", "[2001:db8:::1]:8942",
+		"[fe80::1%]:8942", "[fe80::1%a/b]:8942", "[fe80::1%0]:8942",
+		"[fe80::1%0123456789abcdef]:8942", "[2001:db8::1]:",
+		"[2001:db8::1]:0", "[2001:db8::1]:65536", "[2001:db8::1]:1:2",
+		"[2001:db8::1]:no-such-service-l2tpd-test", "[[2001:db8::1]]:1",
+		"[ 2001:db8::1]:1", "[2001:db8::1 ]:1", "[broker.example]:1",
+		"[2001:db8::1]]:1", "[2001:db8::1%eth0%1]:1",
+	};
+	unsigned lo = if_nametoindex("lo");
+	char buf[CLI_HOST_MAX + 9];
+
+	REQUIRE(lo > 0);
+	/* brokers: bracketed literals keep their text, without brackets */
+	CHECK_EQ(PARSE_OK("-b", "[2001:db8::1]:8942", "-b", "[fe80::1%eth0]:8943",
+			  "-b", "[::ffff:192.0.2.1]:1", "-b", "[FE80::2%3]:65535",
+			  "-b", "192.0.2.1:8942"), 0);
+	CHECK_EQ(opt.nbrokers, 6);
+	CHECK(!strcmp(opt.brokers[1].host, "2001:db8::1"));
+	CHECK_EQ(opt.brokers[1].port, 8942);
+	CHECK(!strcmp(opt.brokers[2].host, "fe80::1%eth0"));
+	CHECK_EQ(opt.brokers[2].port, 8943);
+	CHECK(!strcmp(opt.brokers[3].host, "::ffff:192.0.2.1"));
+	CHECK(!strcmp(opt.brokers[4].host, "FE80::2%3"));
+	CHECK_EQ(opt.brokers[4].port, 65535);
+	CHECK(!strcmp(opt.brokers[5].host, "192.0.2.1"));
+	/* the scope's interface need not exist yet */
+	CHECK_EQ(PARSE_OK("-b", "[fe80::1%no-such-if0]:1"), 0);
+	CHECK(!strcmp(opt.brokers[1].host, "fe80::1%no-such-if0"));
+
+	/* an IPv6 literal without brackets: one line that says to use them */
+	bad(PARSE_OK("-b", "2001:db8::1:8942"), "-b", "2001:db8::1:8942");
+	CHECK(strstr(err, "[ADDRESS]:PORT") != NULL);
+	bad(PARSE_OK("-b", "2001:db8::1"), "-b", "brackets");
+	bad(PARSE_OK("-b", "fe80::1%eth0:8942"), "-b", "brackets");
+	bad(PARSE_OK("-b", "::ffff:192.0.2.1:8942"), "-b", "brackets");
+	for (size_t i = 0; i < sizeof(bracket_errors) / sizeof(bracket_errors[0]); i++)
+		bad(PARSE_OK("-b", bracket_errors[i]), "-b",
+		    bracket_errors[i]);
+
+	/* -l: either family, a scope name looked up at once */
+	CHECK_EQ(PARSE_OK("-f"), 0);
+	CHECK_EQ(opt.local.sa.sa_family, AF_UNSPEC);
+	CHECK_EQ(PARSE_OK("-l", "192.0.2.7"), 0);
+	CHECK(test_is_addr(&opt.local, "192.0.2.7", 0));
+	CHECK_EQ(ntohl(opt.local_ip.s_addr), 0xC0000207u);
+	CHECK_EQ(PARSE_OK("-l", "2001:DB8::2"), 0);
+	CHECK(test_is_addr(&opt.local, "2001:db8::2", 0));
+	CHECK_EQ(opt.local_ip.s_addr, htonl(INADDR_ANY));
+	CHECK_EQ(PARSE_OK("-l", "fe80::2%lo"), 0);
+	CHECK(test_is_addr(&opt.local, "fe80::2", lo));
+	CHECK_EQ(PARSE_OK("-l", "fe80::2%5"), 0);
+	CHECK(test_is_addr(&opt.local, "fe80::2", 5));
+	bad(PARSE_OK("-l", "fe80::2%no-such-if0"), "-l", "no such interface");
+	bad(PARSE_OK("-l", "[::1]"), "-l", "[::1]");
+	bad(PARSE_OK("-l", "::1:"), "-l", "::1:");
+	bad(PARSE_OK("-l", "192.0.2.7%1"), "-l", "192.0.2.7%1");
+	bad(PARSE_OK("-l", "1::2::3"), "-l", "IPv6");
+	bad(PARSE_OK("-l", "fe80::1%a\nb"), "-l", "fe80::1%a\\x0ab");
+
+	/* how a broker is named again */
+	CHECK_EQ(PARSE_OK("-b", "[2001:db8::1]:8942", "-b", "192.0.2.1:1"), 0);
+	CHECK_EQ(cli_format_broker(&opt.brokers[0], buf, sizeof(buf)), 14);
+	CHECK(!strcmp(buf, "b.example:8942"));
+	CHECK_EQ(cli_format_broker(&opt.brokers[1], buf, sizeof(buf)), 18);
+	CHECK(!strcmp(buf, "[2001:db8::1]:8942"));
+	CHECK_EQ(cli_format_broker(&opt.brokers[2], buf, sizeof(buf)), 11);
+	CHECK(!strcmp(buf, "192.0.2.1:1"));
+	CHECK_EQ(cli_format_broker(&opt.brokers[1], buf, 18), -ENOSPC);
+	CHECK_EQ(buf[0], '\0');
+	CHECK_EQ(cli_format_broker(&opt.brokers[1], buf, 19), 18);
 }

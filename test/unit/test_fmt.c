@@ -308,6 +308,46 @@ SUITE(fmt_inet_ntop)
 	}
 	uint8_t a6[16] = { 0 };
 	errno = 0;
-	CHECK(fmt_inet_ntop(AF_INET6, a6, got, sizeof(got)) == NULL);
+	CHECK(fmt_inet_ntop(AF_UNIX, a6, got, sizeof(got)) == NULL);
 	CHECK_EQ(errno, EAFNOSUPPORT);
+}
+
+SUITE(fmt_inet_ntop6)
+{
+	/* RFC 5952 sections 4.1 to 4.3 and 5 */
+	static const struct { const char *in, *want; } v[] = {
+		{ "2001:0db8:0000:0000:0000:0000:0002:0001", "2001:db8::2:1" },
+		{ "2001:db8:0:0:0:0:2:1", "2001:db8::2:1" },
+		{ "2001:db8:0:1:1:1:1:1", "2001:db8:0:1:1:1:1:1" },
+		{ "2001:0:0:1:0:0:0:1", "2001:0:0:1::1" },
+		{ "2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1" },
+		{ "2001:DB8::ABCD", "2001:db8::abcd" },
+		{ "0:0:0:0:0:0:0:0", "::" },
+		{ "0:0:0:0:0:0:0:1", "::1" },
+		{ "1:0:0:0:0:0:0:0", "1::" },
+		{ "1:0:0:0:0:0:0:1", "1::1" },
+		{ "0:1:0:1:0:1:0:1", "0:1:0:1:0:1:0:1" },
+		{ "::ffff:192.0.2.1", "::ffff:192.0.2.1" },
+		{ "::ffff:0:0", "::ffff:0.0.0.0" },
+		{ "::192.0.2.1", "::c000:201" },
+		{ "::1:ffff:c000:201", "::1:ffff:c000:201" },
+		{ "fe80::1", "fe80::1" },
+	};
+	char got[INET6_ADDRSTRLEN + 4];
+	int fails = 0;
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		uint8_t b[16];
+		size_t len = strlen(v[i].want);
+
+		REQUIRE(inet_pton(AF_INET6, v[i].in, b) == 1);
+		SWEEP_CHECK(fails, fmt_inet_ntop(AF_INET6, b, got, sizeof(got)) == got &&
+			    !strcmp(got, v[i].want), "%s: %s", v[i].in, got);
+		SWEEP_CHECK(fails, fmt_inet_ntop(AF_INET6, b, got, (socklen_t)len + 1) == got,
+			    "%s at its exact size", v[i].want);
+		errno = 0;
+		SWEEP_CHECK(fails, !fmt_inet_ntop(AF_INET6, b, got, (socklen_t)len) &&
+			    errno == ENOSPC, "%s one byte short", v[i].want);
+	}
+	CHECK_EQ(fails, 0);
 }
