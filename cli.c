@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 #include "cli.h"
+#include "dns.h"
 #include "fmt.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <net/if.h>
-#include <netdb.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,15 +52,17 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 /* Decimal only: a leading sign, blanks or trailing junk are errors. */
 static int parse_u32(const char *s, uint32_t *out)
 {
-	unsigned long long v;
-	char *end;
+	uint64_t v = 0;
 
 	if (*s < '0' || *s > '9')
 		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end || v > UINT32_MAX)
-		return -ERANGE;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -ERANGE;
+		v = v * 10 + (uint64_t)(*s - '0');
+		if (v > UINT32_MAX)
+			return -ERANGE;
+	}
 	*out = (uint32_t)v;
 	return 0;
 }
@@ -226,12 +228,12 @@ port:
 		if (parse_u32(colon + 1, &port) || port < 1 || port > 65535)
 			return fail(err, errlen, "-b %s: port must be 1..65535", arg);
 	} else {
-		struct servent *se = getservbyname(colon + 1, "udp");
+		int p = dns_service_port(colon + 1, "udp");
 
-		if (!se)
+		if (!p)
 			return fail(err, errlen, "-b %s: unknown service '%s'", arg,
 				    colon + 1);
-		port = ntohs((uint16_t)se->s_port);
+		port = (uint32_t)p;
 	}
 	b->port = (uint16_t)port;
 	return 0;

@@ -145,6 +145,58 @@ int dns_hosts_lookup(const char *text, size_t len, const char *name,
 	return n;
 }
 
+/* PORT/PROTO: the port if proto matches, else 0. */
+static int service_port(const char *tok, size_t n, const char *proto)
+{
+	const char *slash = memchr(tok, '/', n);
+	size_t plen = strlen(proto);
+	unsigned port = 0;
+
+	if (!slash || slash == tok || (size_t)(tok + n - slash - 1) != plen ||
+	    !ascii_eq(slash + 1, proto, plen))
+		return 0;
+	for (const char *d = tok; d < slash; d++) {
+		if (*d < '0' || *d > '9')
+			return 0;
+		port = port * 10 + (unsigned)(*d - '0');
+		if (port > 65535)
+			return 0;
+	}
+	return (int)port;
+}
+
+int dns_services_lookup(const char *text, size_t len, const char *name,
+			const char *proto)
+{
+	const char *end = text + len, *s = text, *next;
+	size_t namelen = strlen(name);
+
+	if (!namelen)
+		return 0;
+	for (; s < end; s = next) {
+		const char *e = line_end(s, end, &next), *hash, *tok, *ptok;
+		size_t toklen, plen;
+		bool match;
+		int port;
+
+		hash = memchr(s, '#', (size_t)(e - s));
+		if (hash)
+			e = hash;
+		if (!next_token(&s, e, &tok, &toklen) ||
+		    !next_token(&s, e, &ptok, &plen))
+			continue;
+		port = service_port(ptok, plen, proto);
+		if (!port)
+			continue;
+		match = toklen == namelen && ascii_eq(tok, name, namelen);
+		while (!match && next_token(&s, e, &tok, &toklen))
+			match = toklen == namelen && ascii_eq(tok, name, namelen);
+		if (match)
+			return port;
+	}
+	return 0;
+}
+
 int dns_resolv_parse(const char *text, size_t len, union sockaddr_inet *out,
 		     int max, addr_ifindex_fn *ifindex)
 {
@@ -515,6 +567,30 @@ static const char *env_path(const char *var, const char *def)
 	const char *p = getenv(var);
 
 	return p && *p ? p : def;
+}
+
+struct service_query {
+	const char *name, *proto;
+	int port;
+};
+
+static bool services_lines(const char *text, size_t len, void *arg)
+{
+	struct service_query *q = arg;
+
+	q->port = dns_services_lookup(text, len, q->name, q->proto);
+	return !q->port;
+}
+
+int dns_service_port(const char *name, const char *proto)
+{
+	struct service_query q = { name, proto, 0 };
+	char buf[DNS_LINE_MAX];
+
+	if (dns_read_lines(env_path("L2TPD_SERVICES", DNS_SERVICES_PATH),
+			   DNS_HOSTS_MAX, buf, sizeof(buf), services_lines, &q))
+		return 0;
+	return q.port;
 }
 
 int dns_lookup_local(const char *name, union sockaddr_inet *out, int max)

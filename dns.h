@@ -42,6 +42,7 @@
  * L2TPD_RESOLV_CONF override them (used by the tests). */
 #define DNS_HOSTS_PATH "/etc/hosts"
 #define DNS_RESOLV_PATH "/etc/resolv.conf"
+#define DNS_SERVICES_PATH "/etc/services" /* L2TPD_SERVICES overrides */
 
 /*
  * All addresses of either family that hosts-file text gives name (up to
@@ -52,6 +53,15 @@
  */
 int dns_hosts_lookup(const char *text, size_t len, const char *name,
 		     union sockaddr_inet *out, int max, addr_ifindex_fn *ifindex);
+/*
+ * The port services-file text gives name (or one of its aliases) for
+ * proto ("udp"): 1..65535, or 0 if none.  Lines are "NAME PORT/PROTO
+ * [ALIAS...] [# comment]"; malformed lines are skipped.
+ */
+int dns_services_lookup(const char *text, size_t len, const char *name,
+			const char *proto);
+/* The same for the services file; 0 if it is unreadable or lacks name. */
+int dns_service_port(const char *name, const char *proto);
 /* The "nameserver" lines of resolv.conf text, IPv4 or IPv6 (scopes as in
  * dns_hosts_lookup), up to max; count. */
 int dns_resolv_parse(const char *text, size_t len, union sockaddr_inet *out,

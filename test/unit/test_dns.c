@@ -1888,3 +1888,57 @@ SUITE(dns_query)
 	test_timeout();
 	dns_port = saved;
 }
+
+SUITE(dns_services)
+{
+	const char text[] = "# Network services\n"
+			    "domain\t\t53/tcp\n"
+			    "domain\t\t53/udp\t\t# Domain Name Server\n"
+			    "tunnel 8942/udp td digger\n"
+			    "broken x42/udp\n"
+			    "toobig 65536/udp\n"
+			    "noproto 77\n"
+			    "tcponly 99/tcp\n"
+			    "  lead  1000/udp\r\n"
+			    "last 65535/UDP";
+	size_t n = sizeof(text) - 1;
+	char *path = temp_file(text, n);
+	int fails = 0;
+
+	CHECK_EQ(dns_services_lookup(text, n, "domain", "udp"), 53);
+	CHECK_EQ(dns_services_lookup(text, n, "domain", "tcp"), 53);
+	CHECK_EQ(dns_services_lookup(text, n, "tunnel", "udp"), 8942);
+	CHECK_EQ(dns_services_lookup(text, n, "digger", "udp"), 8942); /* alias */
+	CHECK_EQ(dns_services_lookup(text, n, "TD", "udp"), 8942);     /* any case */
+	CHECK_EQ(dns_services_lookup(text, n, "tunnel", "tcp"), 0);
+	CHECK_EQ(dns_services_lookup(text, n, "broken", "udp"), 0);
+	CHECK_EQ(dns_services_lookup(text, n, "toobig", "udp"), 0);
+	CHECK_EQ(dns_services_lookup(text, n, "noproto", "udp"), 0);
+	CHECK_EQ(dns_services_lookup(text, n, "tcponly", "udp"), 0);
+	CHECK_EQ(dns_services_lookup(text, n, "lead", "udp"), 1000);
+	CHECK_EQ(dns_services_lookup(text, n, "last", "udp"), 65535);
+	CHECK_EQ(dns_services_lookup(text, n, "Name", "udp"), 0); /* in a comment */
+	CHECK_EQ(dns_services_lookup(text, n, "", "udp"), 0);
+	CHECK_EQ(dns_services_lookup(text, n, "domai", "udp"), 0);
+	/* every cut of the text, each in a buffer of exactly its size */
+	for (size_t k = 0; k <= n; k++) {
+		uint8_t *cut = test_dup(text, k);
+		int want = k >= strlen("# Network services\ndomain\t\t53/tcp\n"
+				       "domain\t\t53/udp") ? 53 : 0;
+
+		SWEEP_CHECK(fails, dns_services_lookup((const char *)cut, k, "domain",
+						       "udp") == want,
+			    "cut at %zu", k);
+		free(cut);
+	}
+	CHECK_EQ(fails, 0);
+
+	setenv("L2TPD_SERVICES", path, 1);
+	CHECK_EQ(dns_service_port("tunnel", "udp"), 8942);
+	CHECK_EQ(dns_service_port("nothere", "udp"), 0);
+	setenv("L2TPD_SERVICES", "/nonexistent/l2tpd-services", 1);
+	CHECK_EQ(dns_service_port("tunnel", "udp"), 0);
+	unsetenv("L2TPD_SERVICES");
+	unlink(path);
+	free(path);
+}
