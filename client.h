@@ -26,11 +26,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "addr.h"
 #include "proto.h"
 
 #define CLIENT_MAX_BROKERS 64
 #define BROKER_MAX_ADDRS 8
-#define BROKER_REL_QUEUE 30
 
 /* Timers, in milliseconds (nominal periods, PROTOCOL.md 5.2). */
 #define T_RESEND 2000
@@ -158,24 +158,45 @@ struct rel_msg {
 	uint8_t tries;
 };
 
-struct broker {
-	/* set up by the caller */
-	char host[256];
+/* A broker as given on the command line. */
+struct client_broker {
+	const char *host;
 	uint16_t port;
-	char name[272]; /* host:port, for logs */
-	int index;
-	void *io; /* the caller's per-broker data (socket, resolver) */
+};
 
-	const struct client_config *cfg;
+/* The ids of our kernel tunnel and session: tunnel_id is ours (-t),
+ * session_id ours within it, the peer ids the broker's. */
+struct tunnel_params {
+	uint32_t tunnel_id;
+	uint32_t peer_tunnel_id;
+	uint32_t session_id;
+	uint32_t peer_session_id;
+};
+
+/* The facts of one broker at an event, for hooks and the status file. */
+struct client_event {
+	unsigned broker;
+	const char *name; /* host:port */
+	uint16_t port;
 	enum broker_state state;
-	int64_t timer; /* the state's own timer: resend, retry */
+	/* the broker that matters: the selected one, or any while nothing
+	 * is selected */
+	bool current;
+	union sockaddr_inet addr; /* the one connected to, or the last */
+	bool addr_known;          /* a socket is open or a tunnel is up */
+	struct tunnel_params ids; /* all 0 unless the tunnel is up */
+	int mtu;                  /* on the interface; 0 if never set */
+	int64_t up_since;         /* 0: no tunnel */
+	unsigned reconnects;
+	int last_error;           /* errno, 0 if none */
+};
 
-	struct in_addr addrs[BROKER_MAX_ADDRS];
-	unsigned naddrs;
-	unsigned addr_next;
-	struct sockaddr_in addr; /* the address the socket is connected to */
-	bool sock_open;
-
+/*
+ * A broker's state is kept by lifetime: the broker itself, for the whole
+ * run; the attempt, from one resolution and socket to the next (zeroed
+ * when it starts); the tunnel, from TUNNEL to its end (zeroed at both).
+ */
+struct broker_attempt {
 	uint16_t usage;
 	uint8_t cookie[PROTO_COOKIE_LEN];
 	int64_t cookie_at; /* 0: none */
@@ -185,20 +206,17 @@ struct broker {
 	unsigned prepares; /* sent with the current cookie */
 	unsigned prepares_total; /* sent from this socket */
 	bool offered_features;
-	bool unique_known; /* sent features in a TUNNEL reply, in this run */
 	unsigned redos;
 	unsigned prepare_refusals;
 	unsigned refusals;
-	int64_t refused_since; /* 0: answering, as far as we know */
+	int64_t establish_deadline;
+};
 
-	/* the tunnel */
-	uint32_t peer_tunnel_id;
-	uint32_t session_id;
-	uint32_t peer_session_id;
+struct broker_tunnel {
+	struct tunnel_params ids;
 	bool kernel_up;
 	bool hook_up;
 	int64_t up_since;
-	int64_t establish_deadline;
 	uint32_t ka_seq;
 	int64_t ka_next;
 	int64_t last_rx;
@@ -224,10 +242,28 @@ struct broker {
 	uint16_t peer_mtu;
 	int mtu; /* applied to the interface; 0 if never */
 
-	/* reliable messages */
-	struct rel_msg rel[BROKER_REL_QUEUE];
-	unsigned nrel;
-	uint16_t rel_seq;
+	/* a reliable message: the LIMIT after the tunnel came up is the only
+	 * one there is */
+	struct rel_msg rel;
+	bool rel_pending; /* sent, not acknowledged yet */
+};
+
+struct broker {
+	/* the fields used most first: short offsets, smaller code */
+	enum broker_state state;
+	int index;
+	int64_t timer; /* the state's own timer: resend, retry */
+	const struct client_config *cfg;
+	bool sock_open;
+	bool refused_pending; /* a send found a refusal the socket held */
+	bool unique_known; /* sent features in a TUNNEL reply, in this run */
+	bool wan_down;
+	unsigned fail_streak;
+	int64_t refused_since; /* 0: answering, as far as we know */
+	int64_t retry_at;
+	int64_t broken_since; /* 0: not broken */
+
+	struct broker_attempt at;
 
 	/* tunnels that ended soon after they were made */
 	bool was_up;           /* in the current selection */
@@ -237,36 +273,50 @@ struct broker {
 	unsigned made;         /* tunnels made, in made_at mod FLAP_TUNNELS */
 	unsigned short_streak;
 	int64_t hold_until;    /* not selected before, if others can be */
-
-	/* broker avoidance and network back-off */
-	int64_t broken_since; /* 0: not broken */
-	unsigned fail_streak;
-	int64_t retry_at;
-	bool wan_down;
 	unsigned reconnects;
 	int last_error;
+	uint16_t rel_seq;
+
+	struct broker_tunnel tun;
+
+	union sockaddr_inet addrs[BROKER_MAX_ADDRS];
+	unsigned naddrs;
+	unsigned addr_next;
+	union sockaddr_inet addr; /* the address the socket is connected to */
+	uint16_t port;
+	char host[256];
+	char name[272]; /* host:port, for logs */
 };
 
-struct client;
-
+/*
+ * Every effect of the state machine.  ctx is what the caller gave
+ * client_init(); broker is an index into client_init()'s brokers.
+ */
 struct client_ops {
-	/* >0: addresses written to b->addrs; 0: pending, answer comes through
-	 * client_on_resolved(); <0: -errno. */
-	int (*resolve)(struct client *c, struct broker *b);
-	void (*resolve_cancel)(struct client *c, struct broker *b);
-	/* Open a fresh UDP socket connected to b->addr (new source port). */
-	int (*open)(struct client *c, struct broker *b);
-	void (*close)(struct client *c, struct broker *b);
-	int (*send)(struct client *c, struct broker *b, const uint8_t *p, size_t n);
-	/* Create the kernel tunnel and session from b's ids; 0 or -errno. */
-	int (*tunnel_create)(struct client *c, struct broker *b);
-	void (*tunnel_delete)(struct client *c, struct broker *b);
-	int (*set_mtu)(struct client *c, struct broker *b, int mtu);
-	void (*hook)(struct client *c, struct broker *b, const char *event);
-	/* The state or the tunnel's facts changed. */
-	void (*changed)(struct client *c, struct broker *b);
+	/* >0: that many addresses written to addrs (max of them); 0: pending,
+	 * the answer comes through client_on_resolved(); <0: -errno. */
+	int (*resolve)(void *ctx, unsigned broker, const char *host,
+		       union sockaddr_inet *addrs, unsigned max);
+	void (*resolve_cancel)(void *ctx, unsigned broker);
+	/* Open a fresh UDP socket connected to `to` (new source port). */
+	int (*open)(void *ctx, unsigned broker, const union sockaddr_inet *to);
+	void (*close)(void *ctx, unsigned broker);
+	/* 0 or -errno; -ECONNREFUSED: the datagram was not sent because the
+	 * socket held a refusal (ICMP port unreachable) from before. */
+	int (*send)(void *ctx, unsigned broker, const uint8_t *p, size_t n);
+	/* Create the kernel tunnel and session over the broker's socket;
+	 * 0 or -errno. */
+	int (*tunnel_create)(void *ctx, unsigned broker,
+			     const struct tunnel_params *t);
+	void (*tunnel_delete)(void *ctx, unsigned broker,
+			      const struct tunnel_params *t);
+	int (*set_mtu)(void *ctx, unsigned broker, const struct tunnel_params *t,
+		       int mtu);
+	void (*hook)(void *ctx, const struct client_event *e, const char *event);
+	/* The state or the tunnel's facts changed (optional). */
+	void (*changed)(void *ctx, const struct client_event *e);
 	/* Uniform random 32 bits, for selection and jitter. */
-	uint32_t (*random)(struct client *c);
+	uint32_t (*random)(void *ctx);
 };
 
 enum client_phase {
@@ -279,19 +329,21 @@ enum client_phase {
 struct client {
 	const struct client_config *cfg;
 	const struct client_ops *ops;
-	void *io;
-	struct broker *brokers;
+	void *ctx;
 	unsigned nbrokers;
 	enum client_phase phase;
 	int64_t phase_deadline;
 	int selected; /* -1: none */
 	unsigned rounds;
 	int64_t candidates_until; /* 0: the others were let go */
+	struct broker brokers[CLIENT_MAX_BROKERS];
 };
 
+/* n brokers (at most CLIENT_MAX_BROKERS), in command-line order.  Every
+ * `unsigned broker` below is an index into them, below n. */
 void client_init(struct client *c, const struct client_config *cfg,
-		 const struct client_ops *ops, void *io,
-		 struct broker *brokers, unsigned n);
+		 const struct client_ops *ops, void *ctx,
+		 const struct client_broker *brokers, unsigned n);
 void client_start(struct client *c, int64_t now);
 /* Stop everything: ERROR(reason) to the broker if a tunnel or attempt
  * exists, hook session.down, kernel objects deleted, sockets closed. */
@@ -305,14 +357,14 @@ void client_link(struct client *c, bool up, int64_t now);
 
 void client_on_timer(struct client *c, int64_t now);
 int64_t client_next_deadline(const struct client *c);
-void client_on_msg(struct client *c, struct broker *b,
+void client_on_msg(struct client *c, unsigned broker,
 		   const struct proto_msg *m, int64_t now);
 /* An error reported by the broker's socket (ICMP, send failure). */
-void client_on_sock_error(struct client *c, struct broker *b, int err,
+void client_on_sock_error(struct client *c, unsigned broker, int err,
 			  int64_t now);
-/* n > 0 addresses in b->addrs, or n = -errno. */
-void client_on_resolved(struct client *c, struct broker *b, int n,
-			int64_t now);
+/* The answer to a pending resolve: n > 0 addresses, or n = -errno. */
+void client_on_resolved(struct client *c, unsigned broker,
+			const union sockaddr_inet *addrs, int n, int64_t now);
 
 const char *broker_state_name(enum broker_state s);
 /* The MTU the interface should have, from our probes and the peer's value;
