@@ -346,7 +346,8 @@ static void broker_reinit(struct client *c, struct broker *b, int64_t now)
 		b->naddrs = (unsigned)r;
 		open_and_query(c, b, now);
 	} else if (r == 0) {
-		b->timer = now + T_RESOLVE;
+		/* no timer of ours: the resolver ends with an answer or an
+		 * error of its own */
 		set_state(c, b, BS_RESOLVING);
 	} else {
 		net_backoff(c, b, -r, now);
@@ -362,6 +363,9 @@ void client_on_resolved(struct client *c, unsigned broker,
 		return;
 	c->ops->resolve_cancel(c->ctx, idx(b)); /* the query's socket is done with */
 	b->state = BS_REINIT;
+	if (n == -ETIMEDOUT)
+		log_loop(b->name, LOG_WARNING, "%s: name resolution timed out",
+			 b->name);
 	if (n <= 0) {
 		net_backoff(c, b, n < 0 ? -n : ENOENT, now);
 	} else {
@@ -1000,7 +1004,6 @@ static int64_t broker_deadline(const struct broker *b)
 {
 	switch (b->state) {
 	case BS_REINIT:
-	case BS_RESOLVING:
 	case BS_GET_USAGE:
 		return b->timer;
 	case BS_GET_COOKIE:
@@ -1019,13 +1022,6 @@ static void broker_on_timer(struct client *c, struct broker *b, int64_t now)
 	case BS_REINIT:
 		if (now >= b->timer)
 			broker_reinit(c, b, now);
-		break;
-	case BS_RESOLVING:
-		if (now >= b->timer) {
-			log_loop(b->name, LOG_WARNING,
-				 "%s: name resolution timed out", b->name);
-			net_backoff(c, b, ETIMEDOUT, now);
-		}
 		break;
 	case BS_GET_USAGE:
 		if (now < b->timer)

@@ -76,7 +76,6 @@
 #define T_ESTABLISH 15000
 #define T_SELECT_WINDOW 10000
 #define T_NO_BROKER 5000
-#define T_RESOLVE 10000
 #define T_PMTU_BURST 1000
 #define T_PMTU_COLLECT 5000
 #define T_PMTU_FIRST 15000
@@ -362,7 +361,9 @@ void client_on_msg(struct client *c, unsigned broker,
 /* An error reported by the broker's socket (ICMP, send failure). */
 void client_on_sock_error(struct client *c, unsigned broker, int err,
 			  int64_t now);
-/* The answer to a pending resolve: n > 0 addresses, or n = -errno. */
+/* The answer to a pending resolve: n > 0 addresses, or n = -errno
+ * (-ETIMEDOUT: the resolver gave up).  The client has no timeout of its
+ * own for a pending resolve: the resolver's schedule is the only one. */
 void client_on_resolved(struct client *c, unsigned broker,
 			const union sockaddr_inet *addrs, int n, int64_t now);
 

@@ -2071,13 +2071,32 @@ SUITE(client_net)
 	client_on_resolved(&cl, 0, NULL, 0, now_ms);
 	CHECK_EQ(brk[0].state, BS_REINIT);
 
-	/* ... that never comes back: cancelled */
+	/* ... that the resolver gives up on: its schedule is the only one
+	 * (three nameservers, two rounds: 12 s), here in a round that a
+	 * restarting broker holds open beyond its window */
+	setup(2, SELECT_USAGE, 0);
+	st.resolve_ret[0] = 0;
+	start(0);
+	client_on_sock_error(&cl, 1, ECONNREFUSED, now_ms);
+	run_to(3 * 2 * 2000 - 1);
+	CHECK_EQ(cl.phase, PHASE_COLLECT);
+	CHECK_EQ(brk[0].state, BS_RESOLVING);
+	CHECK_EQ(st.cancels, 0);
+	CHECK_EQ(n_lines("name resolution timed out"), 0);
+	client_on_resolved(&cl, 0, NULL, -ETIMEDOUT, now_ms);
+	CHECK_EQ(brk[0].state, BS_REINIT);
+	CHECK_EQ(st.cancels, 1);
+	CHECK(brk[0].retry_at > now_ms);
+	CHECK_EQ(n_lines("b0.example.net:8942: name resolution timed out"), 1);
+
+	/* ... that never comes back: cancelled when the round ends */
 	setup(2, SELECT_FIRST, 0);
 	st.resolve_ret[0] = 0;
 	start(0);
-	run_to(T_RESOLVE - 1);
+	run_to(T_SELECT_WINDOW - 1);
 	CHECK_EQ(brk[0].state, BS_RESOLVING);
-	run_to(T_RESOLVE);
+	CHECK_EQ(st.cancels, 0);
+	run_to(T_SELECT_WINDOW);
 	CHECK_EQ(st.cancels, 1);
 	CHECK_EQ(brk[0].state, BS_IDLE);
 	CHECK(all_closed());
