@@ -300,7 +300,7 @@ static void broker_abandon(struct client *c, struct broker *b, uint8_t reason)
 		b->tun.kernel_up = false;
 	}
 	close_socket(c, b);
-	b->tun = (struct broker_tunnel){ 0 };
+	memset(&b->tun, 0, sizeof(b->tun));
 	b->at.establish_deadline = 0;
 	set_state(c, b, BS_FAILED);
 }
@@ -340,7 +340,8 @@ static void broker_reinit(struct client *c, struct broker *b, int64_t now)
 	int r;
 
 	close_socket(c, b);
-	b->at = (struct broker_attempt){ .usage = UINT16_MAX };
+	memset(&b->at, 0, sizeof(b->at));
+	b->at.usage = UINT16_MAX;
 	r = c->ops->resolve(c->ctx, idx(b), b->host, b->addrs, BROKER_MAX_ADDRS);
 	if (r > 0) {
 		b->naddrs = (unsigned)r;
@@ -438,8 +439,9 @@ static void send_reliable(struct client *c, struct broker *b,
 			  struct proto_msg *m, int64_t now)
 {
 	m->seq = b->rel_seq++;
-	b->tun.rel = (struct rel_msg){ .msg = *m, .tries = 1,
-				   .next = now + T_REL_RETRY };
+	b->tun.rel.msg = *m;
+	b->tun.rel.tries = 1;
+	b->tun.rel.next = now + T_REL_RETRY;
 	b->tun.rel_pending = true;
 	(void)send_msg(c, b, m);
 }
@@ -552,15 +554,14 @@ static void tunnel_established(struct client *c, struct broker *b,
 	bool unique = features & PROTO_FEATURE_UNIQUE_SESSION_ID;
 	int r;
 
-	b->tun = (struct broker_tunnel){
-		.ids = { .tunnel_id = b->cfg->tunnel_id,
-			 .peer_tunnel_id = tunnel_id,
-			 .session_id = unique ? b->cfg->tunnel_id : 1,
-			 .peer_session_id = unique ? tunnel_id : 1 },
-		.last_rx = now,
-		.ka_next = now + T_KEEPALIVE,
-		.pmtu_interval = T_PMTU_FIRST,
-	};
+	memset(&b->tun, 0, sizeof(b->tun));
+	b->tun.ids.tunnel_id = b->cfg->tunnel_id;
+	b->tun.ids.peer_tunnel_id = tunnel_id;
+	b->tun.ids.session_id = unique ? b->cfg->tunnel_id : 1;
+	b->tun.ids.peer_session_id = unique ? tunnel_id : 1;
+	b->tun.last_rx = now;
+	b->tun.ka_next = now + T_KEEPALIVE;
+	b->tun.pmtu_interval = T_PMTU_FIRST;
 	r = c->ops->tunnel_create(c->ctx, idx(b), &b->tun.ids);
 	if (r < 0) {
 		broker_fail(c, b, PROTO_ERR_CLIENT_FAILURE, -r,

@@ -38,6 +38,27 @@
 #include "tunnel.h"
 
 #define T_NETLINK_RETRY 5000
+#define T_POLL_MAX 3600000
+
+struct app;
+
+/*
+ * Something the loop waits for: a descriptor to read, a deadline, or both.
+ * fd and deadline point at the owner's own values, so a watch registered
+ * once never goes stale: a watch with an fd is idle while that is -1, one
+ * without is driven by its deadline alone (INT64_MAX: nothing due).
+ */
+struct watch {
+	const int *fd;
+	const int64_t *deadline;
+	void (*on_read)(struct app *a, unsigned arg, int64_t now);
+	void (*on_due)(struct app *a, unsigned arg, int64_t now);
+	unsigned arg; /* the broker's index, for its watches */
+};
+
+/* Per broker its socket and its resolver, then the link, the hooks and
+ * the clock of the state machine (or of the netlink retry). */
+enum { MAX_WATCHES = 2 * CLIENT_MAX_BROKERS + 3 };
 
 struct broker_io {
 	int fd;
@@ -61,6 +82,10 @@ struct app {
 	int lock_fd;        /* IFNAME.netNS.lock: one l2tpd per interface */
 	int tunnel_lock_fd; /* tunnel-ID.netNS.lock: one per tunnel id */
 	struct hooks hooks;
+	struct watch watches[MAX_WATCHES];
+	unsigned nwatches;
+	int64_t hooks_at;  /* hooks_deadline(), kept current by refresh() */
+	int64_t clock_at;  /* the state machine's deadline, or the netlink retry */
 	uint64_t rng;
 	time_t up_wall;
 	const char *last_error;
@@ -380,7 +405,7 @@ static void read_dns(struct app *a, unsigned i, int64_t now)
 				   r > 0 ? inet_addrs(in, r, addrs) : r, now);
 }
 
-static void read_link(struct app *a, int64_t now)
+static void read_link(struct app *a, unsigned arg, int64_t now)
 {
 	uint8_t buf[NL_BUF_SIZE];
 	bool up;
@@ -392,6 +417,7 @@ static void read_link(struct app *a, int64_t now)
 		if (n < 0) {
 			if (errno == ENOBUFS)
 				(void)link_watch_query(a->link_fd, a->opt.bind_iface);
+			(void)arg;
 			if (errno == EINTR || errno == ENOBUFS)
 				continue;
 			return;
@@ -517,29 +543,131 @@ static void setup_signals(sigset_t *wait_mask)
 	sigdelset(wait_mask, SIGCHLD);
 }
 
-enum { MAX_POLL = 2 * CLIENT_MAX_BROKERS + 1 };
+static void dns_due(struct app *a, unsigned i, int64_t now)
+{
+	int e = dns_query_timeout(&a->bio[i].dns, now);
+
+	if (e < 0)
+		client_on_resolved(&a->client, i, NULL, e, now);
+}
+
+static void hooks_due(struct app *a, unsigned arg, int64_t now)
+{
+	(void)arg;
+	hooks_run(&a->hooks, now);
+}
+
+static void clock_due(struct app *a, unsigned arg, int64_t now)
+{
+	(void)arg;
+	if (a->nl)
+		client_on_timer(&a->client, now);
+	else
+		try_netlink(a, now);
+}
+
+static void watch_add(struct app *a, const int *fd, const int64_t *deadline,
+		      void (*on_read)(struct app *, unsigned, int64_t),
+		      void (*on_due)(struct app *, unsigned, int64_t),
+		      unsigned arg)
+{
+	a->watches[a->nwatches++] = (struct watch){
+		.fd = fd, .deadline = deadline, .on_read = on_read,
+		.on_due = on_due, .arg = arg };
+}
+
+/* The deadlines that are computed rather than stored. */
+static void refresh(struct app *a)
+{
+	a->hooks_at = hooks_deadline(&a->hooks);
+	a->clock_at = a->nl ? client_next_deadline(&a->client) : a->nl_retry_at;
+}
+
+static bool watch_idle(const struct watch *w)
+{
+	return w->fd && *w->fd < 0;
+}
+
+static void run_timers(struct app *a, int64_t now)
+{
+	refresh(a);
+	for (unsigned i = 0; i < a->nwatches; i++) {
+		const struct watch *w = &a->watches[i];
+
+		if (!watch_idle(w) && w->deadline && *w->deadline <= now)
+			w->on_due(a, w->arg, now);
+	}
+}
+
+/* The descriptors to wait for, in pfd with their watch in who; *next is
+ * the earliest deadline. */
+static nfds_t build_pollset(struct app *a, struct pollfd *pfd, unsigned *who,
+			    int64_t *next)
+{
+	nfds_t n = 0;
+
+	refresh(a);
+	*next = INT64_MAX;
+	for (unsigned i = 0; i < a->nwatches; i++) {
+		const struct watch *w = &a->watches[i];
+
+		if (watch_idle(w))
+			continue;
+		if (w->deadline && *w->deadline < *next)
+			*next = *w->deadline;
+		if (w->fd) {
+			pfd[n] = (struct pollfd){ .fd = *w->fd, .events = POLLIN };
+			who[n++] = i;
+		}
+	}
+	return n;
+}
+
+/* Signals are delivered only in here. */
+static int wait_events(struct pollfd *pfd, nfds_t n, int64_t next,
+		       int64_t now, const sigset_t *wait_mask)
+{
+	int64_t wait = next - now;
+	struct timespec ts;
+
+	if (wait < 0)
+		wait = 0;
+	if (wait > T_POLL_MAX)
+		wait = T_POLL_MAX;
+	ts = (struct timespec){ wait / 1000, (long)(wait % 1000) * 1000000 };
+	return ppoll(pfd, n, next == INT64_MAX ? NULL : &ts, wait_mask);
+}
+
+static void dispatch(struct app *a, const struct pollfd *pfd,
+		     const unsigned *who, nfds_t n, int64_t now)
+{
+	for (nfds_t k = 0; k < n; k++) {
+		const struct watch *w = &a->watches[who[k]];
+
+		/* closed, maybe reused, since the set was built */
+		if (pfd[k].revents && *w->fd == pfd[k].fd)
+			w->on_read(a, w->arg, now);
+	}
+}
 
 static int run(struct app *a)
 {
-	struct pollfd pfd[MAX_POLL];
-	int owner[MAX_POLL]; /* broker index, -1: the link watch */
-	bool is_dns[MAX_POLL];
+	struct pollfd pfd[MAX_WATCHES];
+	unsigned who[MAX_WATCHES];
 	sigset_t wait_mask;
-	int64_t now;
+	int64_t now, next;
 
 	setup_signals(&wait_mask);
 	now = now_ms();
 	try_netlink(a, now);
 	for (;;) {
-		int64_t deadline;
-		unsigned n = 0;
-		int timeout, r;
+		nfds_t n;
+		int r;
 
 		if (got_chld) {
 			got_chld = 0;
 			reap_children(a, now);
 		}
-		hooks_run(&a->hooks, now);
 		if (got_term) {
 			log_info("shutting down");
 			client_stop(&a->client, PROTO_ERR_CLIENT_SHUTDOWN, now);
@@ -554,80 +682,19 @@ static int run(struct app *a)
 			if (a->nl)
 				client_reselect(&a->client, now);
 		}
-		if (!a->nl) {
-			if (now >= a->nl_retry_at)
-				try_netlink(a, now);
-		}
-		for (unsigned i = 0; i < a->opt.nbrokers; i++) {
-			struct broker_io *io = &a->bio[i];
-
-			if (io->dns.fd >= 0 && now >= io->dns.deadline) {
-				int e = dns_query_timeout(&io->dns, now);
-
-				if (e < 0)
-					client_on_resolved(&a->client, i, NULL, e, now);
-			}
-		}
-		if (client_next_deadline(&a->client) <= now)
-			client_on_timer(&a->client, now);
-
-		deadline = a->nl ? client_next_deadline(&a->client) : a->nl_retry_at;
-		if (hooks_deadline(&a->hooks) < deadline)
-			deadline = hooks_deadline(&a->hooks);
-		for (unsigned i = 0; i < a->opt.nbrokers; i++) {
-			struct broker_io *io = &a->bio[i];
-
-			if (io->fd >= 0) {
-				pfd[n] = (struct pollfd){ .fd = io->fd, .events = POLLIN };
-				owner[n] = (int)i;
-				is_dns[n++] = false;
-			}
-			if (io->dns.fd >= 0) {
-				pfd[n] = (struct pollfd){ .fd = io->dns.fd, .events = POLLIN };
-				owner[n] = (int)i;
-				is_dns[n++] = true;
-				if (io->dns.deadline < deadline)
-					deadline = io->dns.deadline;
-			}
-		}
-		if (a->link_fd >= 0) {
-			pfd[n] = (struct pollfd){ .fd = a->link_fd, .events = POLLIN };
-			owner[n] = -1;
-			is_dns[n++] = false;
-		}
-		if (deadline == INT64_MAX)
-			timeout = -1;
-		else if (deadline <= now)
-			timeout = 0;
-		else if (deadline - now > 3600000)
-			timeout = 3600000;
-		else
-			timeout = (int)(deadline - now);
-
-		struct timespec ts = { timeout / 1000, (long)(timeout % 1000) * 1000000 };
-		r = ppoll(pfd, n, timeout < 0 ? NULL : &ts, &wait_mask);
+		run_timers(a, now);
+		n = build_pollset(a, pfd, who, &next);
+		r = wait_events(pfd, n, next, now, &wait_mask);
 		/* The one clock read per wakeup; handling an event takes far
 		 * less than the millisecond the timers are kept in. */
 		now = now_ms();
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
+		if (r < 0 && errno != EINTR) {
 			log_err("poll: %s", strerror(errno));
 			client_stop(&a->client, PROTO_ERR_CLIENT_FAILURE, now);
 			return 1;
 		}
-		for (unsigned i = 0; i < n && r > 0; i++) {
-			if (!pfd[i].revents)
-				continue;
-			struct broker_io *io = owner[i] < 0 ? NULL : &a->bio[owner[i]];
-
-			if (!io)
-				read_link(a, now);
-			else if (is_dns[i] && io->dns.fd == pfd[i].fd)
-				read_dns(a, (unsigned)owner[i], now);
-			else if (!is_dns[i] && io->fd == pfd[i].fd)
-				read_broker(a, (unsigned)owner[i], now);
-		}
+		if (r > 0)
+			dispatch(a, pfd, who, n, now);
 	}
 }
 
@@ -668,6 +735,9 @@ static int setup(struct app *a)
 			     s->host, s->port);
 		a->bio[i].fd = -1;
 		dns_query_init(&a->bio[i].dns);
+		watch_add(a, &a->bio[i].fd, NULL, read_broker, NULL, i);
+		watch_add(a, &a->bio[i].dns.fd, &a->bio[i].dns.deadline, read_dns,
+			  dns_due, i);
 	}
 	client_init(&a->client, &a->cfg, &app_ops, a, specs, a->opt.nbrokers);
 	if (a->opt.bind_iface) {
@@ -678,6 +748,9 @@ static int setup(struct app *a)
 		else
 			(void)link_watch_query(a->link_fd, a->opt.bind_iface);
 	}
+	watch_add(a, &a->link_fd, NULL, read_link, NULL, 0);
+	watch_add(a, NULL, &a->hooks_at, NULL, hooks_due, 0);
+	watch_add(a, NULL, &a->clock_at, NULL, clock_due, 0);
 	return 0;
 }
 
