@@ -684,3 +684,18 @@ int link_watch_query(int fd, const char *ifname)
 		return (int)len;
 	return nl_send(fd, buf, (size_t)len);
 }
+
+ssize_t link_watch_read(int fd, uint8_t *buf, size_t cap)
+{
+	for (;;) {
+		struct nl_addr from = { 0 };
+		socklen_t fl = sizeof(from);
+		ssize_t n = recvfrom(fd, buf, cap, 0, (struct sockaddr *)&from, &fl);
+
+		if (n < 0)
+			return -errno;
+		if (from.pid == 0)
+			return n;
+		/* another process (with CAP_NET_ADMIN) wrote to us */
+	}
+}

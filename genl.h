@@ -163,5 +163,9 @@ int netdev_set_up(int sock, const char *ifname, bool up);
 int link_watch_open(void);
 /* Asks for a dump of ifname's link state; answered through link_watch. */
 int link_watch_query(int fd, const char *ifname);
+/* One message for the link watch: its length, or -errno (-EAGAIN: none
+ * waiting; -ENOBUFS: events were lost, ask again).  Only the kernel's
+ * messages count: any other sender's are dropped unread. */
+ssize_t link_watch_read(int fd, uint8_t *buf, size_t cap);
 
 #endif

@@ -411,17 +411,16 @@ static void read_link(struct app *a, unsigned arg, int64_t now)
 	bool up;
 
 	for (;;) {
-		ssize_t n = recv(a->link_fd, buf, sizeof(buf), 0);
+		ssize_t n = link_watch_read(a->link_fd, buf, sizeof(buf));
 		int r;
 
-		if (n < 0) {
-			if (errno == ENOBUFS)
-				(void)link_watch_query(a->link_fd, a->opt.bind_iface);
-			(void)arg;
-			if (errno == EINTR || errno == ENOBUFS)
-				continue;
+		(void)arg;
+		if (n == -ENOBUFS)
+			(void)link_watch_query(a->link_fd, a->opt.bind_iface);
+		if (n == -EINTR || n == -ENOBUFS)
+			continue;
+		if (n < 0)
 			return;
-		}
 		r = nl_parse_link(buf, (size_t)n, a->opt.bind_iface, &up);
 		if (r <= 0 || (int)up == a->link_up)
 			continue;

@@ -20,6 +20,8 @@
 #include "genl.h"
 
 #include <errno.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1123,4 +1125,43 @@ SUITE(genl_parse_fuzz)
 		SWEEP_CHECK(fails, parsers_behave(m, n), "random %u", it);
 	}
 	CHECK_EQ(fails, 0);
+}
+
+/* The link watch believes the kernel only: a process that may send to
+ * our netlink socket (CAP_NET_ADMIN) cannot fake a link going down. */
+SUITE(genl_link_watch_sender)
+{
+	struct { uint16_t family, pad; uint32_t pid, groups; } me = { 0 };
+	socklen_t ml = sizeof(me);
+	int fd = link_watch_open(), forger;
+	uint8_t buf[NL_BUF_SIZE];
+	struct nlb w;
+	ssize_t n;
+
+	if (fd < 0) {
+		printf("genl_link_watch_sender: SKIP, no NETLINK_ROUTE socket: %s\n",
+		       strerror(-fd));
+		return;
+	}
+	forger = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, 0 /* NETLINK_ROUTE */);
+	CHECK(forger >= 0);
+	CHECK_EQ(getsockname(fd, (struct sockaddr *)&me, &ml), 0);
+	nlb_init(&w);
+	nlb_link(&w, RTM_NEWLINK, "l2tpdfake0", 0);
+	n = sendto(forger, w.b, w.len, 0, (struct sockaddr *)&me, sizeof(me));
+	if (n < 0 && errno == EPERM) {
+		/* without CAP_NET_ADMIN nobody can forge: nothing to drop */
+		printf("genl_link_watch_sender: SKIP the forgery, refused without CAP_NET_ADMIN\n");
+	} else {
+		CHECK_EQ(n, (ssize_t)w.len);
+		n = link_watch_read(fd, buf, sizeof(buf));
+		CHECK_EQ(n, -EAGAIN);
+	}
+	/* the kernel's own answers still come through */
+	CHECK_EQ(link_watch_query(fd, "lo"), 0);
+	for (int i = 0; i < 100 && (n = link_watch_read(fd, buf, sizeof(buf))) == -EAGAIN; i++)
+		usleep(1000);
+	CHECK(n > 0);
+	close(forger);
+	close(fd);
 }
