@@ -156,19 +156,18 @@ ssize_t genl_build_getfamily(uint8_t *buf, size_t cap, uint32_t seq,
 }
 
 ssize_t l2tp_build_tunnel_create(uint8_t *buf, size_t cap, uint16_t family,
-				 uint32_t seq, uint32_t tunnel_id,
-				 uint32_t peer_tunnel_id, int fd)
+				 uint32_t seq, const struct l2tp_parm *p)
 {
 	struct nl_writer w;
 
-	if (fd < 0)
+	if (p->fd < 0)
 		return -EINVAL;
 	l2tp_start(&w, buf, cap, family, seq, L2TP_CMD_TUNNEL_CREATE);
-	nlw_u32(&w, L2TP_ATTR_CONN_ID, tunnel_id);
-	nlw_u32(&w, L2TP_ATTR_PEER_CONN_ID, peer_tunnel_id);
+	nlw_u32(&w, L2TP_ATTR_CONN_ID, p->tunnel_id);
+	nlw_u32(&w, L2TP_ATTR_PEER_CONN_ID, p->peer_tunnel_id);
 	nlw_u8(&w, L2TP_ATTR_PROTO_VERSION, L2TP_PROTO_VERSION);
 	nlw_u16(&w, L2TP_ATTR_ENCAP_TYPE, L2TP_ENCAPTYPE_UDP);
-	nlw_u32(&w, L2TP_ATTR_FD, (uint32_t)fd);
+	nlw_u32(&w, L2TP_ATTR_FD, (uint32_t)p->fd);
 	return nlw_finish(&w);
 }
 
@@ -183,45 +182,41 @@ ssize_t l2tp_build_tunnel_delete(uint8_t *buf, size_t cap, uint16_t family,
 }
 
 ssize_t l2tp_build_session_create(uint8_t *buf, size_t cap, uint16_t family,
-				  uint32_t seq, uint32_t tunnel_id,
-				  uint32_t session_id, uint32_t peer_session_id,
-				  const char *ifname)
+				  uint32_t seq, const struct l2tp_parm *p)
 {
 	struct nl_writer w;
 
-	if (!ifname[0] || strlen(ifname) >= IFNAMSIZ)
+	if (!p->ifname || !p->ifname[0] || strlen(p->ifname) >= IFNAMSIZ)
 		return -EINVAL;
 	l2tp_start(&w, buf, cap, family, seq, L2TP_CMD_SESSION_CREATE);
-	nlw_u32(&w, L2TP_ATTR_CONN_ID, tunnel_id);
-	nlw_u32(&w, L2TP_ATTR_SESSION_ID, session_id);
-	nlw_u32(&w, L2TP_ATTR_PEER_SESSION_ID, peer_session_id);
+	nlw_u32(&w, L2TP_ATTR_CONN_ID, p->tunnel_id);
+	nlw_u32(&w, L2TP_ATTR_SESSION_ID, p->session_id);
+	nlw_u32(&w, L2TP_ATTR_PEER_SESSION_ID, p->peer_session_id);
 	nlw_u16(&w, L2TP_ATTR_PW_TYPE, L2TP_PWTYPE_ETH);
-	nlw_str(&w, L2TP_ATTR_IFNAME, ifname);
+	nlw_str(&w, L2TP_ATTR_IFNAME, p->ifname);
 	return nlw_finish(&w);
 }
 
 ssize_t l2tp_build_session_delete(uint8_t *buf, size_t cap, uint16_t family,
-				  uint32_t seq, uint32_t tunnel_id,
-				  uint32_t session_id)
+				  uint32_t seq, const struct l2tp_parm *p)
 {
 	struct nl_writer w;
 
 	l2tp_start(&w, buf, cap, family, seq, L2TP_CMD_SESSION_DELETE);
-	nlw_u32(&w, L2TP_ATTR_CONN_ID, tunnel_id);
-	nlw_u32(&w, L2TP_ATTR_SESSION_ID, session_id);
+	nlw_u32(&w, L2TP_ATTR_CONN_ID, p->tunnel_id);
+	nlw_u32(&w, L2TP_ATTR_SESSION_ID, p->session_id);
 	return nlw_finish(&w);
 }
 
 ssize_t l2tp_build_session_mtu(uint8_t *buf, size_t cap, uint16_t family,
-			       uint32_t seq, uint32_t tunnel_id,
-			       uint32_t session_id, uint16_t mtu)
+			       uint32_t seq, const struct l2tp_parm *p)
 {
 	struct nl_writer w;
 
 	l2tp_start(&w, buf, cap, family, seq, L2TP_CMD_SESSION_MODIFY);
-	nlw_u32(&w, L2TP_ATTR_CONN_ID, tunnel_id);
-	nlw_u32(&w, L2TP_ATTR_SESSION_ID, session_id);
-	nlw_u16(&w, L2TP_ATTR_MTU, mtu);
+	nlw_u32(&w, L2TP_ATTR_CONN_ID, p->tunnel_id);
+	nlw_u32(&w, L2TP_ATTR_SESSION_ID, p->session_id);
+	nlw_u16(&w, L2TP_ATTR_MTU, p->mtu);
 	return nlw_finish(&w);
 }
 
@@ -589,12 +584,10 @@ static int l2tp_request(struct l2tp_nl *nl, ssize_t len)
 	return nl_transact(nl, len, parse_ack_cb, NULL);
 }
 
-int l2tp_tunnel_create(struct l2tp_nl *nl, uint32_t tunnel_id,
-		       uint32_t peer_tunnel_id, int fd)
+int l2tp_tunnel_create(struct l2tp_nl *nl, const struct l2tp_parm *p)
 {
 	return l2tp_request(nl, l2tp_build_tunnel_create(
-		nl->buf, sizeof(nl->buf), nl->family, ++nl->seq, tunnel_id,
-		peer_tunnel_id, fd));
+		nl->buf, sizeof(nl->buf), nl->family, ++nl->seq, p));
 }
 
 int l2tp_tunnel_delete(struct l2tp_nl *nl, uint32_t tunnel_id)
@@ -603,29 +596,22 @@ int l2tp_tunnel_delete(struct l2tp_nl *nl, uint32_t tunnel_id)
 		nl->buf, sizeof(nl->buf), nl->family, ++nl->seq, tunnel_id));
 }
 
-int l2tp_session_create(struct l2tp_nl *nl, uint32_t tunnel_id,
-			uint32_t session_id, uint32_t peer_session_id,
-			const char *ifname)
+int l2tp_session_create(struct l2tp_nl *nl, const struct l2tp_parm *p)
 {
 	return l2tp_request(nl, l2tp_build_session_create(
-		nl->buf, sizeof(nl->buf), nl->family, ++nl->seq, tunnel_id,
-		session_id, peer_session_id, ifname));
+		nl->buf, sizeof(nl->buf), nl->family, ++nl->seq, p));
 }
 
-int l2tp_session_delete(struct l2tp_nl *nl, uint32_t tunnel_id,
-			uint32_t session_id)
+int l2tp_session_delete(struct l2tp_nl *nl, const struct l2tp_parm *p)
 {
 	return l2tp_request(nl, l2tp_build_session_delete(
-		nl->buf, sizeof(nl->buf), nl->family, ++nl->seq, tunnel_id,
-		session_id));
+		nl->buf, sizeof(nl->buf), nl->family, ++nl->seq, p));
 }
 
-int l2tp_session_set_mtu(struct l2tp_nl *nl, uint32_t tunnel_id,
-			 uint32_t session_id, uint16_t mtu)
+int l2tp_session_set_mtu(struct l2tp_nl *nl, const struct l2tp_parm *p)
 {
 	return l2tp_request(nl, l2tp_build_session_mtu(
-		nl->buf, sizeof(nl->buf), nl->family, ++nl->seq, tunnel_id,
-		session_id, mtu));
+		nl->buf, sizeof(nl->buf), nl->family, ++nl->seq, p));
 }
 
 static int ifreq_for(struct ifreq *ifr, const char *ifname)

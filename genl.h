@@ -93,24 +93,36 @@ enum {
 
 #define NL_BUF_SIZE 8192
 
+/*
+ * What a request says about one tunnel and its session, as the kernel
+ * names it: tunnel_id L2TP_ATTR_CONN_ID, peer_tunnel_id
+ * L2TP_ATTR_PEER_CONN_ID, session_id L2TP_ATTR_SESSION_ID, peer_session_id
+ * L2TP_ATTR_PEER_SESSION_ID.  Named fields, so that no id takes another's
+ * place unnoticed; each request reads the fields it needs.
+ */
+struct l2tp_parm {
+	uint32_t tunnel_id;
+	uint32_t peer_tunnel_id;
+	uint32_t session_id;
+	uint32_t peer_session_id;
+	int fd;             /* TUNNEL_CREATE: the connected UDP socket */
+	const char *ifname; /* SESSION_CREATE */
+	uint16_t mtu;       /* SESSION_MODIFY */
+};
+
 /* Pure builders: return the message length, or -ENOSPC / -EINVAL. */
 ssize_t genl_build_getfamily(uint8_t *buf, size_t cap, uint32_t seq,
 			     const char *name);
 ssize_t l2tp_build_tunnel_create(uint8_t *buf, size_t cap, uint16_t family,
-				 uint32_t seq, uint32_t tunnel_id,
-				 uint32_t peer_tunnel_id, int fd);
+				 uint32_t seq, const struct l2tp_parm *p);
 ssize_t l2tp_build_tunnel_delete(uint8_t *buf, size_t cap, uint16_t family,
 				 uint32_t seq, uint32_t tunnel_id);
 ssize_t l2tp_build_session_create(uint8_t *buf, size_t cap, uint16_t family,
-				  uint32_t seq, uint32_t tunnel_id,
-				  uint32_t session_id, uint32_t peer_session_id,
-				  const char *ifname);
+				  uint32_t seq, const struct l2tp_parm *p);
 ssize_t l2tp_build_session_delete(uint8_t *buf, size_t cap, uint16_t family,
-				  uint32_t seq, uint32_t tunnel_id,
-				  uint32_t session_id);
+				  uint32_t seq, const struct l2tp_parm *p);
 ssize_t l2tp_build_session_mtu(uint8_t *buf, size_t cap, uint16_t family,
-			       uint32_t seq, uint32_t tunnel_id,
-			       uint32_t session_id, uint16_t mtu);
+			       uint32_t seq, const struct l2tp_parm *p);
 
 /*
  * Pure reply parsers over one recv() buffer.  Both never read past p + n and
@@ -144,16 +156,11 @@ void l2tp_nl_close(struct l2tp_nl *nl);
 uint16_t l2tp_nl_family(const struct l2tp_nl *nl);
 
 /* Each request waits for its ACK (bounded) and returns 0 or -errno. */
-int l2tp_tunnel_create(struct l2tp_nl *nl, uint32_t tunnel_id,
-		       uint32_t peer_tunnel_id, int fd);
+int l2tp_tunnel_create(struct l2tp_nl *nl, const struct l2tp_parm *p);
 int l2tp_tunnel_delete(struct l2tp_nl *nl, uint32_t tunnel_id);
-int l2tp_session_create(struct l2tp_nl *nl, uint32_t tunnel_id,
-			uint32_t session_id, uint32_t peer_session_id,
-			const char *ifname);
-int l2tp_session_delete(struct l2tp_nl *nl, uint32_t tunnel_id,
-			uint32_t session_id);
-int l2tp_session_set_mtu(struct l2tp_nl *nl, uint32_t tunnel_id,
-			 uint32_t session_id, uint16_t mtu);
+int l2tp_session_create(struct l2tp_nl *nl, const struct l2tp_parm *p);
+int l2tp_session_delete(struct l2tp_nl *nl, const struct l2tp_parm *p);
+int l2tp_session_set_mtu(struct l2tp_nl *nl, const struct l2tp_parm *p);
 
 /* Interface ioctls on any AF_INET socket; 0 or -errno. */
 int netdev_set_mtu(int sock, const char *ifname, int mtu);

@@ -213,9 +213,9 @@ static int io_send(void *ctx, unsigned i, const uint8_t *p, size_t n)
 	return 0;
 }
 
-static int nl_tunnel_create(void *ctx, uint32_t tid, uint32_t peer, int fd)
+static int nl_tunnel_create(void *ctx, const struct l2tp_parm *p)
 {
-	return l2tp_tunnel_create(ctx, tid, peer, fd);
+	return l2tp_tunnel_create(ctx, p);
 }
 
 static int nl_tunnel_destroy(void *ctx, uint32_t tid)
@@ -231,22 +231,26 @@ static const struct tunnel_ops nl_tunnel_ops = {
 static int io_tunnel_create(void *ctx, unsigned i, const struct tunnel_params *t)
 {
 	struct app *a = ctx;
+	struct l2tp_parm p = { .tunnel_id = t->tunnel_id,
+			       .peer_tunnel_id = t->peer_tunnel_id,
+			       .session_id = t->session_id,
+			       .peer_session_id = t->peer_session_id,
+			       .fd = a->bio[i].fd, .ifname = a->cfg.ifname };
 	const char *name = a->bio[i].name;
 	bool replaced;
 	int r;
 
 	if (!a->nl)
 		return -ENOPROTOOPT;
-	r = tunnel_create(&nl_tunnel_ops, a->nl, a->tunnel_lock_fd >= 0,
-			  t->tunnel_id, t->peer_tunnel_id, a->bio[i].fd, &replaced);
+	r = tunnel_create(&nl_tunnel_ops, a->nl, a->tunnel_lock_fd >= 0, &p,
+			  &replaced);
 	if (replaced)
 		log_warn("%s: removed stale kernel tunnel %u", name, t->tunnel_id);
 	if (r < 0) {
 		log_err("%s: TUNNEL_CREATE %u: %s", name, t->tunnel_id, strerror(-r));
 		return r;
 	}
-	r = l2tp_session_create(a->nl, t->tunnel_id, t->session_id,
-				t->peer_session_id, a->cfg.ifname);
+	r = l2tp_session_create(a->nl, &p);
 	if (r < 0) {
 		log_err("%s: SESSION_CREATE %u/%u %s: %s", name, t->tunnel_id,
 			t->session_id, a->cfg.ifname, strerror(-r));
@@ -261,12 +265,14 @@ static void io_tunnel_delete(void *ctx, unsigned i, const struct tunnel_params *
 {
 	struct app *a = ctx;
 	const char *name = a->bio[i].name;
+	struct l2tp_parm p = { .tunnel_id = t->tunnel_id,
+			       .session_id = t->session_id };
 	int r;
 
 	if (!a->nl)
 		return;
 	(void)netdev_set_up(a->ioctl_fd, a->cfg.ifname, false);
-	r = l2tp_session_delete(a->nl, t->tunnel_id, t->session_id);
+	r = l2tp_session_delete(a->nl, &p);
 	if (r < 0 && r != -ENODEV)
 		log_warn("%s: SESSION_DELETE %u/%u: %s", name, t->tunnel_id,
 			 t->session_id, strerror(-r));
@@ -283,9 +289,13 @@ static int io_set_mtu(void *ctx, unsigned i, const struct tunnel_params *t,
 
 	(void)i;
 	/* Current kernels ignore the session MTU; older ones want it. */
-	if (r == 0 && a->nl)
-		(void)l2tp_session_set_mtu(a->nl, t->tunnel_id, t->session_id,
-					   (uint16_t)mtu);
+	if (r == 0 && a->nl) {
+		struct l2tp_parm p = { .tunnel_id = t->tunnel_id,
+				       .session_id = t->session_id,
+				       .mtu = (uint16_t)mtu };
+
+		(void)l2tp_session_set_mtu(a->nl, &p);
+	}
 	return r;
 }
 

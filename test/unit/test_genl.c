@@ -114,6 +114,9 @@ struct want_msg {
 	size_t nattrs;
 };
 
+/* A request's parameters, named as the builders take them. */
+#define PARM(...) (&(const struct l2tp_parm){ __VA_ARGS__ })
+
 /* Built by build_request(); index matches reqs[]. */
 static ssize_t build_request(size_t i, uint8_t *buf, size_t cap)
 {
@@ -121,32 +124,36 @@ static ssize_t build_request(size_t i, uint8_t *buf, size_t cap)
 	case 0:
 		return genl_build_getfamily(buf, cap, 5819, "l2tp");
 	case 1:
-		return l2tp_build_tunnel_create(buf, cap, FAMILY, 5822, 1, 100,
-						6);
+		return l2tp_build_tunnel_create(buf, cap, FAMILY, 5822,
+			PARM(.tunnel_id = 1, .peer_tunnel_id = 100, .fd = 6));
 	case 2:
-		return l2tp_build_session_create(buf, cap, FAMILY, 5823, 1, 1,
-						 100, "l2tp0");
+		return l2tp_build_session_create(buf, cap, FAMILY, 5823,
+			PARM(.tunnel_id = 1, .session_id = 1,
+			     .peer_session_id = 100, .ifname = "l2tp0"));
 	case 3:
-		return l2tp_build_session_mtu(buf, cap, FAMILY, 5824, 1, 1,
-					      1446);
+		return l2tp_build_session_mtu(buf, cap, FAMILY, 5824,
+			PARM(.tunnel_id = 1, .session_id = 1, .mtu = 1446));
 	case 4:
-		return l2tp_build_session_delete(buf, cap, FAMILY, 5826, 1, 1);
+		return l2tp_build_session_delete(buf, cap, FAMILY, 5826,
+			PARM(.tunnel_id = 1, .session_id = 1));
 	case 5:
 		return l2tp_build_tunnel_delete(buf, cap, FAMILY, 5827, 1);
 	case 6:
 		return l2tp_build_tunnel_create(buf, cap, 0xbeef, 0xfffffffe,
-						0xdeadbeef, 0x01020304,
-						INT_MAX);
+			PARM(.tunnel_id = 0xdeadbeef, .peer_tunnel_id = 0x01020304,
+			     .fd = INT_MAX));
 	case 7:
 		return l2tp_build_session_create(buf, cap, FAMILY, 7,
-						 0xdeadbeef, 0xcafef00d,
-						 0x0badc0de,
-						 "abcdefghijklmno");
+			PARM(.tunnel_id = 0xdeadbeef, .session_id = 0xcafef00d,
+			     .peer_session_id = 0x0badc0de,
+			     .ifname = "abcdefghijklmno"));
 	case 8:
-		return l2tp_build_session_create(buf, cap, FAMILY, 8, 2, 3, 4,
-						 "l2");
+		return l2tp_build_session_create(buf, cap, FAMILY, 8,
+			PARM(.tunnel_id = 2, .session_id = 3,
+			     .peer_session_id = 4, .ifname = "l2"));
 	case 9:
-		return l2tp_build_session_mtu(buf, cap, FAMILY, 9, 5, 6, 0xffff);
+		return l2tp_build_session_mtu(buf, cap, FAMILY, 9,
+			PARM(.tunnel_id = 5, .session_id = 6, .mtu = 0xffff));
 	}
 	return -1;
 }
@@ -393,35 +400,38 @@ SUITE(genl_build_invalid)
 
 	for (size_t i = 0; i < sizeof(bad_names) / sizeof(bad_names[0]); i++) {
 		memset(buf, 0xc3, sizeof(buf));
+		const struct l2tp_parm *p = PARM(.tunnel_id = 1, .session_id = 1,
+						 .peer_session_id = 100,
+						 .ifname = bad_names[i]);
+
 		if (!CHECK_EQ(l2tp_build_session_create(buf, sizeof(buf), FAMILY,
-							1, 1, 1, 100,
-							bad_names[i]),
+							1, p),
 			      -EINVAL))
 			printf("  at: ifname \"%s\"\n", bad_names[i]);
 		for (k = 0; k < sizeof(buf) && buf[k] == 0xc3; k++)
 			;
 		CHECK_EQ(k, sizeof(buf));
 		/* even when there is no room at all */
-		CHECK_EQ(l2tp_build_session_create(buf, 0, FAMILY, 1, 1, 1, 100,
-						   bad_names[i]),
-			 -EINVAL);
+		CHECK_EQ(l2tp_build_session_create(buf, 0, FAMILY, 1, p), -EINVAL);
 	}
 	static const int bad_fds[] = { -1, -2, INT_MIN };
 	for (size_t i = 0; i < sizeof(bad_fds) / sizeof(bad_fds[0]); i++) {
 		memset(buf, 0xc3, sizeof(buf));
-		CHECK_EQ(l2tp_build_tunnel_create(buf, sizeof(buf), FAMILY, 1, 1,
-						  100, bad_fds[i]),
+		const struct l2tp_parm *p = PARM(.tunnel_id = 1,
+						 .peer_tunnel_id = 100,
+						 .fd = bad_fds[i]);
+
+		CHECK_EQ(l2tp_build_tunnel_create(buf, sizeof(buf), FAMILY, 1, p),
 			 -EINVAL);
 		for (k = 0; k < sizeof(buf) && buf[k] == 0xc3; k++)
 			;
 		CHECK_EQ(k, sizeof(buf));
-		CHECK_EQ(l2tp_build_tunnel_create(buf, 0, FAMILY, 1, 1, 100,
-						  bad_fds[i]),
-			 -EINVAL);
+		CHECK_EQ(l2tp_build_tunnel_create(buf, 0, FAMILY, 1, p), -EINVAL);
 	}
 	/* fd 0 is a valid descriptor. */
-	CHECK_EQ(l2tp_build_tunnel_create(buf, sizeof(buf), FAMILY, 1, 1, 100,
-					  0),
+	CHECK_EQ(l2tp_build_tunnel_create(buf, sizeof(buf), FAMILY, 1,
+					  PARM(.tunnel_id = 1, .peer_tunnel_id = 100,
+					       .fd = 0)),
 		 60);
 	CHECK_EQ(rd32(buf + 56), 0);
 }
