@@ -29,12 +29,12 @@
 #define NETLINK_GENERIC 16
 #define RTM_GETLINK 18
 
-/* linux/netlink.h sockaddr_nl */
-struct nl_addr {
-	uint16_t family;
-	uint16_t pad;
-	uint32_t pid;
-	uint32_t groups;
+/* linux/netlink.h */
+struct sockaddr_nl {
+	uint16_t nl_family;
+	uint16_t nl_pad;
+	uint32_t nl_pid;    /* 0: the kernel */
+	uint32_t nl_groups;
 };
 
 #define NL_ALIGN(x) (((x) + 3u) & ~3u)
@@ -73,7 +73,7 @@ static void nlw_start(struct nl_writer *w, uint8_t *buf, size_t cap,
 	w->cap = cap;
 	w->len = 0;
 	w->full = false;
-	nlw_reserve_zero(w, NL_HDR_LEN, &h);
+	nlw_reserve_zero(w, NLMSG_HDRLEN, &h);
 	if (!h)
 		return;
 	put16(h + 4, type);
@@ -85,7 +85,7 @@ static void nlw_genl(struct nl_writer *w, uint8_t cmd, uint8_t version)
 {
 	uint8_t *g;
 
-	nlw_reserve_zero(w, GENL_HDR_LEN, &g);
+	nlw_reserve_zero(w, GENL_HDRLEN, &g);
 	if (!g)
 		return;
 	g[0] = cmd;
@@ -97,16 +97,16 @@ static void nlw_attr(struct nl_writer *w, uint16_t type, const void *data,
 {
 	uint8_t *a;
 
-	if (len > UINT16_MAX - NLA_HDR_LEN) {
+	if (len > UINT16_MAX - NLA_HDRLEN) {
 		w->full = true;
 		return;
 	}
-	nlw_reserve_zero(w, NL_ALIGN(NLA_HDR_LEN + len), &a);
+	nlw_reserve_zero(w, NL_ALIGN(NLA_HDRLEN + len), &a);
 	if (!a)
 		return;
-	put16(a, (uint16_t)(NLA_HDR_LEN + len));
+	put16(a, (uint16_t)(NLA_HDRLEN + len));
 	put16(a + 2, type);
-	memcpy(a + NLA_HDR_LEN, data, len);
+	memcpy(a + NLA_HDRLEN, data, len);
 }
 
 static void nlw_u8(struct nl_writer *w, uint16_t type, uint8_t v)
@@ -140,7 +140,7 @@ static ssize_t nlw_finish(struct nl_writer *w)
 static void l2tp_start(struct nl_writer *w, uint8_t *buf, size_t cap,
 		       uint16_t family, uint32_t seq, uint8_t cmd)
 {
-	nlw_start(w, buf, cap, family, NL_F_REQUEST | NL_F_ACK, seq);
+	nlw_start(w, buf, cap, family, NLM_F_REQUEST | NLM_F_ACK, seq);
 	nlw_genl(w, cmd, L2TP_GENL_VERSION);
 }
 
@@ -149,7 +149,7 @@ ssize_t genl_build_getfamily(uint8_t *buf, size_t cap, uint32_t seq,
 {
 	struct nl_writer w;
 
-	nlw_start(&w, buf, cap, GENL_ID_CTRL, NL_F_REQUEST | NL_F_ACK, seq);
+	nlw_start(&w, buf, cap, GENL_ID_CTRL, NLM_F_REQUEST | NLM_F_ACK, seq);
 	nlw_genl(&w, CTRL_CMD_GETFAMILY, 1);
 	nlw_str(&w, CTRL_ATTR_FAMILY_NAME, name);
 	return nlw_finish(&w);
@@ -271,13 +271,13 @@ static bool nl_next(struct nl_iter *it, struct nl_msg *m)
 	const uint8_t *p;
 	size_t len;
 
-	if (!tlv_next(it, NL_HDR_LEN, true, &p, &len))
+	if (!tlv_next(it, NLMSG_HDRLEN, true, &p, &len))
 		return false;
 	m->type = get16(p + 4);
 	m->flags = get16(p + 6);
 	m->seq = get32(p + 8);
-	m->body = p + NL_HDR_LEN;
-	m->body_len = len - NL_HDR_LEN;
+	m->body = p + NLMSG_HDRLEN;
+	m->body_len = len - NLMSG_HDRLEN;
 	return true;
 }
 
@@ -292,11 +292,11 @@ static bool nla_next(struct nl_iter *it, struct nla *a)
 	const uint8_t *p;
 	size_t len;
 
-	if (!tlv_next(it, NLA_HDR_LEN, false, &p, &len))
+	if (!tlv_next(it, NLA_HDRLEN, false, &p, &len))
 		return false;
 	a->type = get16(p + 2) & NLA_TYPE_MASK;
-	a->val = p + NLA_HDR_LEN;
-	a->len = len - NLA_HDR_LEN;
+	a->val = p + NLA_HDRLEN;
+	a->len = len - NLA_HDRLEN;
 	return true;
 }
 
@@ -306,7 +306,7 @@ static int nl_error_code(const struct nl_msg *m, int *err)
 {
 	int32_t e;
 
-	if (m->type != NL_MSG_ERROR)
+	if (m->type != NLMSG_ERROR)
 		return 0;
 	if (m->body_len < sizeof(e))
 		return -EBADMSG;
@@ -351,11 +351,11 @@ int nl_parse_family(const uint8_t *p, size_t n, uint32_t seq, uint16_t *id)
 				return err;
 			continue; /* the ACK that follows the reply */
 		}
-		if (m.type != GENL_ID_CTRL || m.body_len < GENL_HDR_LEN ||
+		if (m.type != GENL_ID_CTRL || m.body_len < GENL_HDRLEN ||
 		    m.body[0] != CTRL_CMD_NEWFAMILY)
 			continue;
-		struct nl_iter at = { m.body + GENL_HDR_LEN,
-				      m.body_len - GENL_HDR_LEN, false };
+		struct nl_iter at = { m.body + GENL_HDRLEN,
+				      m.body_len - GENL_HDRLEN, false };
 		while (nla_next(&at, &a)) {
 			if (a.type != CTRL_ATTR_FAMILY_ID)
 				continue;
@@ -416,7 +416,7 @@ struct l2tp_nl {
 
 static int nl_socket(int proto, uint32_t groups)
 {
-	struct nl_addr sa = { .family = AF_NETLINK, .groups = groups };
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = groups };
 	int fd, err;
 
 	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, proto);
@@ -432,7 +432,7 @@ static int nl_socket(int proto, uint32_t groups)
 
 static int nl_send(int fd, const uint8_t *msg, size_t len)
 {
-	struct nl_addr kernel = { .family = AF_NETLINK };
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
 	ssize_t r;
 
 	r = sendto(fd, msg, len, 0, (struct sockaddr *)&kernel, sizeof(kernel));
@@ -445,7 +445,7 @@ static int nl_send(int fd, const uint8_t *msg, size_t len)
 static ssize_t nl_recv(int fd, uint8_t *buf, size_t cap, int timeout_ms)
 {
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	struct nl_addr from = { 0 };
+	struct sockaddr_nl from = { 0 };
 	socklen_t fl;
 	ssize_t r;
 
@@ -463,7 +463,7 @@ static ssize_t nl_recv(int fd, uint8_t *buf, size_t cap, int timeout_ms)
 			continue;
 		if (r < 0)
 			return -errno;
-		if (from.pid != 0)
+		if (from.nl_pid != 0)
 			continue; /* only the kernel may answer */
 		if ((size_t)r > cap)
 			return -ENOSPC;
@@ -662,7 +662,7 @@ int link_watch_query(int fd, const char *ifname)
 	uint8_t *ifi;
 	ssize_t len;
 
-	nlw_start(&w, buf, sizeof(buf), RTM_GETLINK, NL_F_REQUEST, 1);
+	nlw_start(&w, buf, sizeof(buf), RTM_GETLINK, NLM_F_REQUEST, 1);
 	nlw_reserve_zero(&w, IFINFO_HDR_LEN, &ifi);
 	nlw_str(&w, IFLA_IFNAME, ifname);
 	len = nlw_finish(&w);
@@ -674,13 +674,13 @@ int link_watch_query(int fd, const char *ifname)
 ssize_t link_watch_read(int fd, uint8_t *buf, size_t cap)
 {
 	for (;;) {
-		struct nl_addr from = { 0 };
+		struct sockaddr_nl from = { 0 };
 		socklen_t fl = sizeof(from);
 		ssize_t n = recvfrom(fd, buf, cap, 0, (struct sockaddr *)&from, &fl);
 
 		if (n < 0)
 			return -errno;
-		if (from.pid == 0)
+		if (from.nl_pid == 0)
 			return n;
 		/* another process (with CAP_NET_ADMIN) wrote to us */
 	}

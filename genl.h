@@ -17,18 +17,18 @@
 #include <sys/types.h>
 
 /* linux/netlink.h */
-#define NL_HDR_LEN 16
-#define NL_MSG_ERROR 2
-#define NL_MSG_DONE 3
-#define NL_F_REQUEST 0x01
-#define NL_F_MULTI 0x02
-#define NL_F_ACK 0x04
-#define NL_F_DUMP 0x300
-#define NLA_HDR_LEN 4
+#define NLMSG_HDRLEN 16
+#define NLMSG_ERROR 2
+#define NLMSG_DONE 3
+#define NLM_F_REQUEST 0x01
+#define NLM_F_MULTI 0x02
+#define NLM_F_ACK 0x04
+#define NLM_F_DUMP 0x300
+#define NLA_HDRLEN 4
 #define NLA_TYPE_MASK 0x3fff
 
 /* linux/genetlink.h */
-#define GENL_HDR_LEN 4
+#define GENL_HDRLEN 4
 #define GENL_ID_CTRL 0x10
 #define CTRL_CMD_NEWFAMILY 1
 #define CTRL_CMD_GETFAMILY 3

@@ -280,10 +280,10 @@ static size_t put_uint(uint8_t *p, uint32_t v, size_t n, bool little)
 static size_t want_bytes(const struct want_msg *w, bool little, uint8_t *out,
 			 size_t cap)
 {
-	size_t len = NL_HDR_LEN + GENL_HDR_LEN;
+	size_t len = NLMSG_HDRLEN + GENL_HDRLEN;
 
 	for (size_t i = 0; i < w->nattrs; i++)
-		len += (NLA_HDR_LEN + w->attrs[i].size + 3u) & ~3u;
+		len += (NLA_HDRLEN + w->attrs[i].size + 3u) & ~3u;
 	if (len > cap) {
 		fprintf(stderr, "%s: %zu bytes expected\n", w->what, len);
 		exit(2);
@@ -292,7 +292,7 @@ static size_t want_bytes(const struct want_msg *w, bool little, uint8_t *out,
 	uint8_t *p = out;
 	p += put_uint(p, (uint32_t)len, 4, little);
 	p += put_uint(p, w->type, 2, little);
-	p += put_uint(p, NL_F_REQUEST | NL_F_ACK, 2, little);
+	p += put_uint(p, NLM_F_REQUEST | NLM_F_ACK, 2, little);
 	p += put_uint(p, w->seq, 4, little);
 	p += put_uint(p, 0, 4, little); /* nlmsg_pid: the kernel's to fill */
 	*p++ = w->cmd;
@@ -301,7 +301,7 @@ static size_t want_bytes(const struct want_msg *w, bool little, uint8_t *out,
 	for (size_t i = 0; i < w->nattrs; i++) {
 		const struct want_attr *a = &w->attrs[i];
 
-		p += put_uint(p, (uint32_t)(NLA_HDR_LEN + a->size), 2, little);
+		p += put_uint(p, (uint32_t)(NLA_HDRLEN + a->size), 2, little);
 		p += put_uint(p, a->type, 2, little);
 		if (a->str)
 			memcpy(p, a->str, a->size);
@@ -466,7 +466,7 @@ static void nlb_align(struct nlb *w)
 
 static void nlb_msg(struct nlb *w, uint16_t type, uint16_t flags, uint32_t seq)
 {
-	uint8_t h[NL_HDR_LEN] = { 0 };
+	uint8_t h[NLMSG_HDRLEN] = { 0 };
 
 	nlb_align(w);
 	w->msg = w->len;
@@ -484,9 +484,9 @@ static void nlb_end(struct nlb *w)
 
 static void nlb_attr(struct nlb *w, uint16_t type, const void *p, size_t n)
 {
-	uint8_t h[NLA_HDR_LEN];
+	uint8_t h[NLA_HDRLEN];
 
-	wr16(h, (uint16_t)(NLA_HDR_LEN + n));
+	wr16(h, (uint16_t)(NLA_HDRLEN + n));
 	wr16(h + 2, type);
 	nlb_put(w, h, sizeof(h));
 	nlb_put(w, p, n);
@@ -517,7 +517,7 @@ static void nlb_str(struct nlb *w, uint16_t type, const char *s)
 
 static void nlb_nest(struct nlb *w, uint16_t type)
 {
-	uint8_t h[NLA_HDR_LEN] = { 0 };
+	uint8_t h[NLA_HDRLEN] = { 0 };
 
 	w->nest[w->depth++] = w->len;
 	wr16(h + 2, type | NLA_F_NESTED);
@@ -536,16 +536,16 @@ static void nlb_nest_end(struct nlb *w)
 static void nlb_error(struct nlb *w, uint32_t seq, int32_t err,
 		      const uint8_t *req, size_t req_len)
 {
-	uint8_t h[NL_HDR_LEN] = { 0 };
+	uint8_t h[NLMSG_HDRLEN] = { 0 };
 
-	nlb_msg(w, NL_MSG_ERROR, err ? 0 : 0x100 /* NLM_F_CAPPED */, seq);
+	nlb_msg(w, NLMSG_ERROR, err ? 0 : 0x100 /* NLM_F_CAPPED */, seq);
 	nlb_put(w, &err, sizeof(err));
 	if (req && req_len) {
-		nlb_put(w, req, err ? req_len : NL_HDR_LEN);
+		nlb_put(w, req, err ? req_len : NLMSG_HDRLEN);
 	} else {
 		wr32(h, 36);
 		wr16(h + 4, FAMILY);
-		wr16(h + 6, NL_F_REQUEST | NL_F_ACK);
+		wr16(h + 6, NLM_F_REQUEST | NLM_F_ACK);
 		wr32(h + 8, seq);
 		nlb_put(w, h, sizeof(h));
 	}
@@ -555,7 +555,7 @@ static void nlb_error(struct nlb *w, uint32_t seq, int32_t err,
 /* The controller's answer to GETFAMILY "l2tp", as a kernel sends it. */
 static void nlb_newfamily(struct nlb *w, uint32_t seq, uint16_t id)
 {
-	static const uint8_t genl[GENL_HDR_LEN] = { CTRL_CMD_NEWFAMILY, 2, 0,
+	static const uint8_t genl[GENL_HDRLEN] = { CTRL_CMD_NEWFAMILY, 2, 0,
 						    0 };
 
 	nlb_msg(w, GENL_ID_CTRL, 0, seq);
@@ -653,7 +653,7 @@ SUITE(genl_parse_ack)
 	CHECK_EQ(ack_exact(w.b, w.len, SEQ), -EPERM);
 	/* A non-error message with our seq is not the answer. */
 	nlb_init(&w);
-	nlb_msg(&w, NL_MSG_DONE, NL_F_MULTI, SEQ);
+	nlb_msg(&w, NLMSG_DONE, NLM_F_MULTI, SEQ);
 	nlb_put(&w, &(int32_t){ 0 }, 4);
 	nlb_end(&w);
 	nlb_error(&w, SEQ, -EINVAL, NULL, 0);
@@ -671,7 +671,7 @@ SUITE(genl_parse_ack)
 	/* Truncated header. */
 	nlb_init(&w);
 	nlb_error(&w, SEQ, 0, NULL, 0);
-	for (size_t n = 1; n < NL_HDR_LEN; n++)
+	for (size_t n = 1; n < NLMSG_HDRLEN; n++)
 		CHECK_EQ(ack_exact(w.b, n, SEQ), -EBADMSG);
 
 	/* nlmsg_len below the header size (0 must not loop forever). */
@@ -699,10 +699,10 @@ SUITE(genl_parse_ack)
 	/* NLMSG_ERROR too short for its error code. */
 	for (uint32_t body = 0; body < 4; body++) {
 		nlb_init(&w);
-		nlb_msg(&w, NL_MSG_ERROR, 0, SEQ);
+		nlb_msg(&w, NLMSG_ERROR, 0, SEQ);
 		nlb_put(&w, "\0\0\0\0", body);
-		w.len = NL_HDR_LEN + body;
-		wr32(w.b, NL_HDR_LEN + body);
+		w.len = NLMSG_HDRLEN + body;
+		wr32(w.b, NLMSG_HDRLEN + body);
 		CHECK_EQ(ack_exact(w.b, w.len, SEQ), -EBADMSG);
 	}
 	/* Positive or out-of-range error values. */
@@ -710,7 +710,7 @@ SUITE(genl_parse_ack)
 	for (size_t i = 0; i < sizeof(weird) / sizeof(weird[0]); i++) {
 		nlb_init(&w);
 		nlb_error(&w, SEQ, 0, NULL, 0);
-		wr32(w.b + NL_HDR_LEN, (uint32_t)weird[i]);
+		wr32(w.b + NLMSG_HDRLEN, (uint32_t)weird[i]);
 		if (!CHECK_EQ(ack_exact(w.b, w.len, SEQ), -EBADMSG))
 			printf("  at: error %d\n", weird[i]);
 	}
@@ -793,7 +793,7 @@ SUITE(genl_parse_family)
 	 * ignored. */
 	nlb_init(&w);
 	nlb_newfamily(&w, 5819, FAMILY);
-	w.b[NL_HDR_LEN] = 2; /* CTRL_CMD_DELFAMILY */
+	w.b[NLMSG_HDRLEN] = 2; /* CTRL_CMD_DELFAMILY */
 	CHECK_EQ(family_exact(w.b, w.len, 5819, &id), 1);
 	nlb_init(&w);
 	nlb_newfamily(&w, 5819, FAMILY);
@@ -802,8 +802,8 @@ SUITE(genl_parse_family)
 	nlb_init(&w);
 	nlb_msg(&w, GENL_ID_CTRL, 0, 5819);
 	nlb_put(&w, "\1\2", 2);
-	w.len = NL_HDR_LEN + 2;
-	wr32(w.b, NL_HDR_LEN + 2);
+	w.len = NLMSG_HDRLEN + 2;
+	wr32(w.b, NLMSG_HDRLEN + 2);
 	CHECK_EQ(family_exact(w.b, w.len, 5819, &id), 1);
 
 	/* FAMILY_ID with a wrong length, or zero, or missing. */
@@ -868,7 +868,7 @@ SUITE(genl_parse_family)
 		nlb_msg(&w, GENL_ID_CTRL, 0, 5819);
 		nlb_put(&w, genl, sizeof(genl));
 		nlb_put(&w, "\x08\x00", 2);
-		w.len = NL_HDR_LEN + GENL_HDR_LEN + 2;
+		w.len = NLMSG_HDRLEN + GENL_HDRLEN + 2;
 		wr32(w.b, (uint32_t)w.len);
 		CHECK_EQ(family_exact(w.b, w.len, 5819, &id), -EBADMSG);
 	}
@@ -880,7 +880,7 @@ SUITE(genl_parse_family)
 	/* Malformed error reply. */
 	nlb_init(&w);
 	nlb_error(&w, 5819, 0, NULL, 0);
-	wr32(w.b + NL_HDR_LEN, 5);
+	wr32(w.b + NLMSG_HDRLEN, 5);
 	CHECK_EQ(family_exact(w.b, w.len, 5819, &id), -EBADMSG);
 
 	/* Every truncation of the reply alone and of reply + ACK. */
@@ -962,7 +962,7 @@ SUITE(genl_parse_link)
 	/* Other message types are skipped. */
 	nlb_init(&w);
 	nlb_error(&w, 1, 0, NULL, 0);
-	nlb_msg(&w, NL_MSG_DONE, NL_F_MULTI, 1);
+	nlb_msg(&w, NLMSG_DONE, NLM_F_MULTI, 1);
 	nlb_put(&w, &(int32_t){ 0 }, 4);
 	nlb_end(&w);
 	nlb_link(&w, RTM_NEWLINK, "l2tp0", IFF_UP_ | IFF_RUNNING_);
@@ -1013,9 +1013,9 @@ SUITE(genl_parse_link)
 	nlb_u32(&w, 4, 1446);
 	nlb_str(&w, IFLA_IFNAME, "l2tp0");
 	nlb_end(&w);
-	wr16(w.b + NL_HDR_LEN + IFINFO_HDR_LEN, 2);
+	wr16(w.b + NLMSG_HDRLEN + IFINFO_HDR_LEN, 2);
 	CHECK_EQ(link_exact(w.b, w.len, "l2tp0", &up), -EBADMSG);
-	wr16(w.b + NL_HDR_LEN + IFINFO_HDR_LEN, 0x100);
+	wr16(w.b + NLMSG_HDRLEN + IFINFO_HDR_LEN, 0x100);
 	CHECK_EQ(link_exact(w.b, w.len, "l2tp0", &up), -EBADMSG);
 	/* nlmsg_len broken. */
 	nlb_init(&w);
@@ -1118,17 +1118,17 @@ SUITE(genl_parse_fuzz)
 
 		for (size_t k = 0; k < n; k++)
 			m[k] = (uint8_t)rng();
-		for (size_t off = 0; off + NL_HDR_LEN <= n && rng() % 4;) {
+		for (size_t off = 0; off + NLMSG_HDRLEN <= n && rng() % 4;) {
 			uint32_t len = (uint32_t)(rng() % (n - off + 8));
 			static const uint16_t types[] = {
-				NL_MSG_ERROR, NL_MSG_DONE, GENL_ID_CTRL,
+				NLMSG_ERROR, NLMSG_DONE, GENL_ID_CTRL,
 				RTM_NEWLINK, RTM_DELLINK,
 			};
 
 			wr32(m + off, len);
 			wr16(m + off + 4, types[rng() % 5]);
 			wr32(m + off + 8, rng() % 2 ? SEQ : rng());
-			if (len < NL_HDR_LEN)
+			if (len < NLMSG_HDRLEN)
 				break;
 			off += (len + 3) & ~3u;
 		}
