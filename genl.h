@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The kernel side of a tunnel: generic netlink family "l2tp", the interface
- * ioctls, and link state over rtnetlink.  Raw AF_NETLINK sockets, no library.
+ * The kernel side of a tunnel over netlink: generic netlink family "l2tp",
+ * and link state over rtnetlink (the interface ioctls are in netdev.h).
+ * Raw AF_NETLINK sockets, no library.
  *
  * Message builders (genl_build_*, l2tp_build_*) and reply parsers
  * (nl_parse_*) are pure so they can be checked byte for byte; the rest does
@@ -162,9 +163,6 @@ int l2tp_session_create(struct l2tp_nl *nl, const struct l2tp_parm *p);
 int l2tp_session_delete(struct l2tp_nl *nl, const struct l2tp_parm *p);
 int l2tp_session_set_mtu(struct l2tp_nl *nl, const struct l2tp_parm *p);
 
-/* Interface ioctls on any AF_INET socket; 0 or -errno. */
-int netdev_set_mtu(int sock, const char *ifname, int mtu);
-int netdev_set_up(int sock, const char *ifname, bool up);
 
 /* A NETLINK_ROUTE socket subscribed to link events; fd or -errno. */
 int link_watch_open(void);

@@ -33,6 +33,7 @@
 #include "genl.h"
 #include "hooks.h"
 #include "log.h"
+#include "netdev.h"
 #include "proto.h"
 #include "rundir.h"
 #include "tunnel.h"

@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "genl.h"
+#include "netdev.h"
 #include "proto.h"
 
 #define MAX_LISTEN 8
