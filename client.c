@@ -446,7 +446,9 @@ static void send_reliable(struct client *c, struct broker *b,
 	(void)send_msg(c, b, m);
 }
 
-int broker_wanted_mtu(const struct broker *b)
+/* The MTU the interface should have, from our probes and the peer's value;
+ * 0 if nothing is known yet. */
+static int broker_wanted_mtu(const struct broker *b)
 {
 	int mtu;
 
