@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <string.h>
 
+#include "fmt.h"
 #include "log.h"
 
 #define NO_DEADLINE INT64_MAX
@@ -18,6 +19,9 @@ static void keepalive_due(struct client *c, struct broker *b, int64_t now);
 static bool have_candidates(const struct client *c, int64_t now);
 static void outage_start(struct client *c, struct broker *b, bool by_link,
 			 int err, int64_t now);
+static void sock_error(struct client *c, struct broker *b, int err,
+		       int64_t now);
+static void settle(struct client *c, int64_t now);
 
 const char *broker_state_name(enum broker_state s)
 {
@@ -40,6 +44,36 @@ static int64_t min64(int64_t a, int64_t b)
 	return a < b ? a : b;
 }
 
+static unsigned idx(const struct broker *b)
+{
+	return (unsigned)b->index;
+}
+
+/* A snapshot of b for the caller: to the hook for event, or, with event
+ * NULL, to changed(). */
+static void report(struct client *c, const struct broker *b, const char *event)
+{
+	struct client_event e = {
+		.broker = idx(b),
+		.name = b->name,
+		.port = b->port,
+		.state = b->state,
+		.current = c->selected < 0 || c->selected == b->index,
+		.addr = b->addr,
+		.addr_known = b->sock_open || b->tun.up_since,
+		.ids = b->tun.ids,
+		.mtu = b->tun.mtu,
+		.up_since = b->tun.up_since,
+		.reconnects = b->reconnects,
+		.last_error = b->last_error,
+	};
+
+	if (event)
+		c->ops->hook(c->ctx, &e, event);
+	else if (c->ops->changed)
+		c->ops->changed(c->ctx, &e);
+}
+
 static void set_state(struct client *c, struct broker *b, enum broker_state s)
 {
 	if (b->state == s)
@@ -47,17 +81,17 @@ static void set_state(struct client *c, struct broker *b, enum broker_state s)
 	log_debug("%s: %s -> %s", b->name, broker_state_name(b->state),
 		  broker_state_name(s));
 	b->state = s;
-	if (c->ops->changed)
-		c->ops->changed(c, b);
+	report(c, b, NULL);
 }
 
 static void close_socket(struct client *c, struct broker *b)
 {
 	if (b->state == BS_RESOLVING)
-		c->ops->resolve_cancel(c, b);
+		c->ops->resolve_cancel(c->ctx, idx(b));
 	if (b->sock_open)
-		c->ops->close(c, b);
+		c->ops->close(c->ctx, idx(b));
 	b->sock_open = false;
+	b->refused_pending = false;
 }
 
 /* Errors that mean "no way to the broker right now" rather than a
@@ -85,7 +119,7 @@ static bool is_network_error(int err)
 /* +-25 %, so many routers behind one uplink do not retry in step. */
 static int64_t jitter(struct client *c, int64_t delay)
 {
-	return delay * 3 / 4 + c->ops->random(c) % (uint32_t)(delay / 2 + 1);
+	return delay * 3 / 4 + c->ops->random(c->ctx) % (uint32_t)(delay / 2 + 1);
 }
 
 static bool refusing(const struct broker *b, int64_t now)
@@ -141,7 +175,7 @@ static int send_msg(struct client *c, struct broker *b,
 		    const struct proto_msg *m)
 {
 	uint8_t buf[PROTO_MAX_DGRAM];
-	ssize_t n;
+	ssize_t n, m_len;
 
 	n = proto_encode(buf, sizeof(buf), PROTO_FROM_CLIENT, m);
 	if (n < 0) {
@@ -149,9 +183,16 @@ static int send_msg(struct client *c, struct broker *b,
 			proto_type_name(m->type), strerror((int)-n));
 		return (int)n;
 	}
-	n = c->ops->send(c, b, buf, (size_t)n);
+	m_len = n;
+	n = c->ops->send(c->ctx, idx(b), buf, (size_t)n);
+	if (n == -ECONNREFUSED) {
+		/* That was a refusal the socket held: noted, and handled at
+		 * the end of this event, when nothing else is under way. */
+		b->refused_pending = true;
+		n = c->ops->send(c->ctx, idx(b), buf, (size_t)m_len);
+	}
 	if (n < 0 && b->state == BS_KEEPALIVE && is_no_network((int)-n))
-		b->unsendable = (int)-n;
+		b->tun.unsendable = (int)-n;
 	return (int)n;
 }
 
@@ -187,12 +228,12 @@ static void send_simple(struct client *c, struct broker *b, uint8_t type,
  * selected then needs one round trip to the tunnel. */
 static void send_usage(struct client *c, struct broker *b, int64_t now)
 {
-	b->usage_asks++;
+	b->at.usage_asks++;
 	send_simple(c, b, PROTO_USAGE, now);
 	if (b->state != BS_GET_USAGE)
 		return; /* backing off */
-	b->cookie_asked = now;
-	b->cookie_wanted = true;
+	b->at.cookie_asked = now;
+	b->at.cookie_wanted = true;
 	send_simple(c, b, PROTO_COOKIE, now);
 }
 
@@ -206,10 +247,10 @@ static void send_error(struct client *c, struct broker *b, uint8_t reason)
 
 static void send_keepalive(struct client *c, struct broker *b, int64_t now)
 {
-	struct proto_msg ka = { .type = PROTO_KEEPALIVE, .seq = b->ka_seq++ };
+	struct proto_msg ka = { .type = PROTO_KEEPALIVE, .seq = b->tun.ka_seq++ };
 
 	(void)send_msg(c, b, &ka);
-	b->ka_next = now + T_KEEPALIVE;
+	b->tun.ka_next = now + T_KEEPALIVE;
 }
 
 static void send_prepare(struct client *c, struct broker *b, int64_t now)
@@ -217,24 +258,24 @@ static void send_prepare(struct client *c, struct broker *b, int64_t now)
 	struct proto_msg m = { .type = PROTO_PREPARE };
 	size_t n = strlen(b->cfg->uuid);
 
-	memcpy(m.cookie, b->cookie, sizeof(m.cookie));
+	memcpy(m.cookie, b->at.cookie, sizeof(m.cookie));
 	m.uuid_len = (uint8_t)n;
 	memcpy(m.uuid, b->cfg->uuid, n);
 	m.tunnel_id = b->cfg->tunnel_id;
 	m.features = b->cfg->features;
-	b->offered_features = m.features != 0;
-	b->prepares++;
-	b->prepares_total++;
+	b->at.offered_features = m.features != 0;
+	b->at.prepares++;
+	b->at.prepares_total++;
 	send_or_backoff(c, b, &m, now);
 }
 
 static void outage_clear(struct broker *b)
 {
-	b->paused = false;
-	b->paused_by_link = false;
-	b->resuming = false;
-	b->paused_since = 0;
-	b->unsendable = 0;
+	b->tun.paused = false;
+	b->tun.paused_by_link = false;
+	b->tun.resuming = false;
+	b->tun.paused_since = 0;
+	b->tun.unsendable = 0;
 }
 
 /* Ends whatever exists with this broker: the broker hears ERROR(reason)
@@ -246,24 +287,21 @@ static void broker_abandon(struct client *c, struct broker *b, uint8_t reason)
 	 * created a tunnel, so GET_COOKIE counts as well. */
 	bool broker_has_tunnel = b->state == BS_KEEPALIVE ||
 				 ((b->state == BS_GET_TUNNEL ||
-				   b->state == BS_GET_COOKIE) && b->prepares_total);
+				   b->state == BS_GET_COOKIE) && b->at.prepares_total);
 
 	if (reason && b->sock_open && broker_has_tunnel)
 		send_error(c, b, reason);
-	if (b->hook_up) {
-		c->ops->hook(c, b, "session.down");
-		b->hook_up = false;
+	if (b->tun.hook_up) {
+		report(c, b, "session.down");
+		b->tun.hook_up = false;
 	}
-	if (b->kernel_up) {
-		c->ops->tunnel_delete(c, b);
-		b->kernel_up = false;
+	if (b->tun.kernel_up) {
+		c->ops->tunnel_delete(c->ctx, idx(b), &b->tun.ids);
+		b->tun.kernel_up = false;
 	}
 	close_socket(c, b);
-	outage_clear(b);
-	b->mtu = 0;
-	b->nrel = 0;
-	b->up_since = 0;
-	b->establish_deadline = 0;
+	memset(&b->tun, 0, sizeof(b->tun));
+	b->at.establish_deadline = 0;
 	set_state(c, b, BS_FAILED);
 }
 
@@ -284,41 +322,17 @@ static void open_and_query(struct client *c, struct broker *b, int64_t now)
 		net_backoff(c, b, EADDRNOTAVAIL, now);
 		return;
 	}
-	memset(&b->addr, 0, sizeof(b->addr));
-	b->addr.sin_family = AF_INET;
-	b->addr.sin_port = htons(b->port);
-	b->addr.sin_addr = b->addrs[b->addr_next++ % b->naddrs];
-	r = c->ops->open(c, b);
+	b->addr = b->addrs[b->addr_next++ % b->naddrs];
+	b->addr.in.sin_port = htons(b->port); /* IPv4 only, for now */
+	r = c->ops->open(c->ctx, idx(b), &b->addr);
 	if (r < 0) {
 		net_backoff(c, b, -r, now);
 		return;
 	}
 	b->sock_open = true;
 	b->timer = usage_retry(c, b, now);
-	b->usage_asks = 0;
-	b->cookie_at = 0;
-	b->cookie_wanted = false;
 	set_state(c, b, BS_GET_USAGE);
 	send_usage(c, b, now);
-}
-
-static void reset_attempt(struct broker *b)
-{
-	b->usage = UINT16_MAX;
-	b->prepares = 0;
-	b->prepares_total = 0;
-	b->redos = 0;
-	b->refusals = 0;
-	b->cookie_at = 0;
-	b->ka_seq = 0;
-	b->nrel = 0;
-	b->probed = 0;
-	b->pmtu = 0;
-	b->peer_mtu = 0;
-	b->mtu = 0;
-	b->pmtu_collect = 0;
-	b->silence_probes = 0;
-	b->establish_deadline = 0;
 }
 
 static void broker_reinit(struct client *c, struct broker *b, int64_t now)
@@ -326,33 +340,42 @@ static void broker_reinit(struct client *c, struct broker *b, int64_t now)
 	int r;
 
 	close_socket(c, b);
-	reset_attempt(b);
-	r = c->ops->resolve(c, b);
+	memset(&b->at, 0, sizeof(b->at));
+	b->at.usage = UINT16_MAX;
+	r = c->ops->resolve(c->ctx, idx(b), b->host, b->addrs, BROKER_MAX_ADDRS);
 	if (r > 0) {
 		b->naddrs = (unsigned)r;
 		open_and_query(c, b, now);
 	} else if (r == 0) {
-		b->timer = now + T_RESOLVE;
+		/* no timer of ours: the resolver ends with an answer or an
+		 * error of its own */
 		set_state(c, b, BS_RESOLVING);
 	} else {
 		net_backoff(c, b, -r, now);
 	}
 }
 
-void client_on_resolved(struct client *c, struct broker *b, int n,
-			int64_t now)
+void client_on_resolved(struct client *c, unsigned broker,
+			const union sockaddr_inet *addrs, int n, int64_t now)
 {
+	struct broker *b = &c->brokers[broker];
+
 	if (b->state != BS_RESOLVING)
 		return;
-	c->ops->resolve_cancel(c, b); /* the query's socket is done with */
+	c->ops->resolve_cancel(c->ctx, idx(b)); /* the query's socket is done with */
 	b->state = BS_REINIT;
+	if (n == -ETIMEDOUT)
+		log_loop(b->name, LOG_WARNING, "%s: name resolution timed out",
+			 b->name);
 	if (n <= 0) {
 		net_backoff(c, b, n < 0 ? -n : ENOENT, now);
 	} else {
-		b->naddrs = (unsigned)n;
+		b->naddrs = (unsigned)n < BROKER_MAX_ADDRS ? (unsigned)n
+							   : BROKER_MAX_ADDRS;
+		memcpy(b->addrs, addrs, sizeof(b->addrs[0]) * b->naddrs);
 		open_and_query(c, b, now);
 	}
-	client_step(c, now);
+	settle(c, now);
 }
 
 /* Back to the start of the handshake on a fresh socket (new source port),
@@ -362,7 +385,7 @@ static int reopen(struct client *c, struct broker *b)
 	int r;
 
 	close_socket(c, b);
-	r = c->ops->open(c, b);
+	r = c->ops->open(c->ctx, idx(b), &b->addr);
 	if (r < 0)
 		return r;
 	b->sock_open = true;
@@ -371,18 +394,18 @@ static int reopen(struct client *c, struct broker *b)
 
 static void start_cookie(struct client *c, struct broker *b, int64_t now)
 {
-	b->prepares = 0;
-	b->cookie_at = 0;
+	b->at.prepares = 0;
+	b->at.cookie_at = 0;
 	b->timer = now + T_RESEND;
-	b->cookie_asked = now;
-	b->cookie_wanted = true;
+	b->at.cookie_asked = now;
+	b->at.cookie_wanted = true;
 	set_state(c, b, BS_GET_COOKIE);
 	send_simple(c, b, PROTO_COOKIE, now);
 }
 
 static void start_prepare(struct client *c, struct broker *b, int64_t now)
 {
-	b->prepares = 0;
+	b->at.prepares = 0;
 	b->timer = now + T_RESEND;
 	set_state(c, b, BS_GET_TUNNEL);
 	send_prepare(c, b, now);
@@ -392,59 +415,50 @@ static void broker_select(struct client *c, struct broker *b, int64_t now)
 {
 	/* A loop line too: a broker that fails again and again is selected
 	 * again and again; the end of the loop brings the count. */
-	log_loop(b->name, LOG_INFO, "%s: selected (usage %u)", b->name, b->usage);
+	log_loop(b->name, LOG_INFO, "%s: selected (usage %u)", b->name, b->at.usage);
 	b->broken_since = now ? now : 1;
-	b->establish_deadline = now + T_ESTABLISH;
-	b->prepares_total = 0;
-	b->redos = 0;
-	b->prepare_refusals = 0;
+	b->at.establish_deadline = now + T_ESTABLISH;
+	b->at.prepares_total = 0;
+	b->at.redos = 0;
+	b->at.prepare_refusals = 0;
 	b->was_up = false;
-	if (b->cookie_at && now - b->cookie_at < T_COOKIE_MAX_AGE) {
+	if (b->at.cookie_at && now - b->at.cookie_at < T_COOKIE_MAX_AGE) {
 		start_prepare(c, b, now);
-	} else if (b->cookie_wanted && now - b->cookie_asked < T_RESEND) {
+	} else if (b->at.cookie_wanted && now - b->at.cookie_asked < T_RESEND) {
 		/* the answer to the one asked with USAGE is on its way */
-		b->prepares = 0;
-		b->timer = b->cookie_asked + T_RESEND;
+		b->at.prepares = 0;
+		b->timer = b->at.cookie_asked + T_RESEND;
 		set_state(c, b, BS_GET_COOKIE);
 	} else {
 		start_cookie(c, b, now);
 	}
 }
 
-static void queue_reliable(struct client *c, struct broker *b,
-			   struct proto_msg *m, int64_t now)
+/* Sends m until acknowledged; one at a time (LIMIT is the only one). */
+static void send_reliable(struct client *c, struct broker *b,
+			  struct proto_msg *m, int64_t now)
 {
-	struct rel_msg *r;
-
-	if (b->nrel == BROKER_REL_QUEUE) {
-		memmove(&b->rel[0], &b->rel[1], sizeof(b->rel[0]) * (b->nrel - 1));
-		b->nrel--;
-	}
 	m->seq = b->rel_seq++;
-	r = &b->rel[b->nrel++];
-	r->msg = *m;
-	r->tries = 1;
-	r->next = now + T_REL_RETRY;
+	b->tun.rel.msg = *m;
+	b->tun.rel.tries = 1;
+	b->tun.rel.next = now + T_REL_RETRY;
+	b->tun.rel_pending = true;
 	(void)send_msg(c, b, m);
 }
 
-static void rel_drop(struct broker *b, unsigned i)
-{
-	memmove(&b->rel[i], &b->rel[i + 1], sizeof(b->rel[0]) * (b->nrel - i - 1));
-	b->nrel--;
-}
-
-int broker_wanted_mtu(const struct broker *b)
+/* The MTU the interface should have, from our probes and the peer's value;
+ * 0 if nothing is known yet. */
+static int broker_wanted_mtu(const struct broker *b)
 {
 	int mtu;
 
-	if (!b->pmtu && !b->peer_mtu)
+	if (!b->tun.pmtu && !b->tun.peer_mtu)
 		return 0;
-	mtu = b->pmtu ? b->pmtu - PROTO_TUNNEL_OVERHEAD : MTU_DEFAULT_MAX;
+	mtu = b->tun.pmtu ? b->tun.pmtu - PROTO_TUNNEL_OVERHEAD : MTU_DEFAULT_MAX;
 	if (mtu > MTU_DEFAULT_MAX)
 		mtu = MTU_DEFAULT_MAX;
-	if (b->peer_mtu && b->peer_mtu < mtu)
-		mtu = b->peer_mtu;
+	if (b->tun.peer_mtu && b->tun.peer_mtu < mtu)
+		mtu = b->tun.peer_mtu;
 	if (mtu < PROTO_MTU_FLOOR)
 		mtu = PROTO_MTU_FLOOR;
 	return mtu;
@@ -455,54 +469,53 @@ static void apply_mtu(struct client *c, struct broker *b)
 	int want = broker_wanted_mtu(b);
 	int r;
 
-	if (!want || want == b->mtu)
+	if (!want || want == b->tun.mtu)
 		return;
-	r = c->ops->set_mtu(c, b, want);
+	r = c->ops->set_mtu(c->ctx, idx(b), &b->tun.ids, want);
 	if (r < 0) {
 		log_warn("%s: cannot set MTU %d on %s: %s", b->name, want,
 			 b->cfg->ifname, strerror(-r));
 		return;
 	}
 	log_info("%s: MTU %d", b->name, want);
-	b->mtu = want;
-	c->ops->hook(c, b, "session.mtu-changed");
-	if (c->ops->changed)
-		c->ops->changed(c, b);
+	b->tun.mtu = want;
+	report(c, b, "session.mtu-changed");
+	report(c, b, NULL);
 }
 
 static void pmtu_burst(struct client *c, struct broker *b, int64_t now)
 {
 	struct proto_msg m = { .type = PROTO_PMTUD };
 
-	b->probe_max = 0;
+	b->tun.probe_max = 0;
 	for (unsigned i = 0; i < PROTO_PROBE_COUNT; i++) {
 		m.probe_len = proto_probe_sizes[i] - PROTO_PROBE_OVERHEAD;
 		/* EMSGSIZE just means larger than the local MTU. */
 		if (send_msg(c, b, &m) == 0)
-			b->probe_max = proto_probe_sizes[i];
+			b->tun.probe_max = proto_probe_sizes[i];
 	}
-	b->pmtu_next = now + T_PMTU_BURST;
+	b->tun.pmtu_next = now + T_PMTU_BURST;
 }
 
 static void pmtu_collect(struct client *c, struct broker *b, int64_t now)
 {
-	if (b->probed)
-		b->pmtu = b->probed;
+	if (b->tun.probed)
+		b->tun.pmtu = b->tun.probed;
 	apply_mtu(c, b); /* also retries one that could not be set */
-	if (b->pmtu) {
+	if (b->tun.pmtu) {
 		struct proto_msg m = { .type = PROTO_PMTU_NTFY,
-				       .value = (uint16_t)(b->pmtu - PROTO_TUNNEL_OVERHEAD) };
+				       .value = (uint16_t)(b->tun.pmtu - PROTO_TUNNEL_OVERHEAD) };
 		(void)send_msg(c, b, &m);
 	}
-	b->pmtu_collect = 0;
-	b->pmtu_next = now + b->pmtu_interval;
-	b->pmtu_interval = min64(b->pmtu_interval * 2, T_PMTU_MAX);
+	b->tun.pmtu_collect = 0;
+	b->tun.pmtu_next = now + b->tun.pmtu_interval;
+	b->tun.pmtu_interval = min64(b->tun.pmtu_interval * 2, T_PMTU_MAX);
 }
 
 static void pmtu_start(struct client *c, struct broker *b, int64_t now)
 {
-	b->probed = 0;
-	b->pmtu_collect = now + T_PMTU_COLLECT;
+	b->tun.probed = 0;
+	b->tun.pmtu_collect = now + T_PMTU_COLLECT;
 	pmtu_burst(c, b, now);
 }
 
@@ -516,10 +529,10 @@ static void on_pmtud_ack(struct client *c, struct broker *b, uint16_t v,
 		ours |= proto_probe_sizes[i] == size;
 	if (!ours)
 		return; /* a liveness probe's ack, or a bogus size */
-	if (size > b->probed)
-		b->probed = (uint16_t)size;
+	if (size > b->tun.probed)
+		b->tun.probed = (uint16_t)size;
 	/* Probes beyond the local MTU never left: no need to wait for them. */
-	if (b->pmtu_collect && size >= b->probe_max)
+	if (b->tun.pmtu_collect && size >= b->tun.probe_max)
 		pmtu_collect(c, b, now);
 }
 
@@ -540,53 +553,48 @@ static void drop_candidates(struct client *c)
 static void tunnel_established(struct client *c, struct broker *b,
 			       uint32_t tunnel_id, uint32_t features, int64_t now)
 {
+	bool unique = features & PROTO_FEATURE_UNIQUE_SESSION_ID;
 	int r;
 
-	b->peer_tunnel_id = tunnel_id;
-	if (features & PROTO_FEATURE_UNIQUE_SESSION_ID) {
-		b->session_id = b->cfg->tunnel_id;
-		b->peer_session_id = tunnel_id;
-	} else {
-		b->session_id = 1;
-		b->peer_session_id = 1;
-	}
-	r = c->ops->tunnel_create(c, b);
+	memset(&b->tun, 0, sizeof(b->tun));
+	b->tun.ids.tunnel_id = b->cfg->tunnel_id;
+	b->tun.ids.peer_tunnel_id = tunnel_id;
+	b->tun.ids.session_id = unique ? b->cfg->tunnel_id : 1;
+	b->tun.ids.peer_session_id = unique ? tunnel_id : 1;
+	b->tun.last_rx = now;
+	b->tun.ka_next = now + T_KEEPALIVE;
+	b->tun.pmtu_interval = T_PMTU_FIRST;
+	r = c->ops->tunnel_create(c->ctx, idx(b), &b->tun.ids);
 	if (r < 0) {
 		broker_fail(c, b, PROTO_ERR_CLIENT_FAILURE, -r,
 			    "cannot create the kernel tunnel");
 		return;
 	}
-	b->kernel_up = true;
+	b->tun.kernel_up = true;
 	drop_candidates(c);
-	b->up_since = now;
+	b->tun.up_since = now;
 	b->up_at = now;
 	b->was_up = true;
 	b->closed_by_broker = false;
 	b->made_at[b->made++ % FLAP_TUNNELS] = now;
-	b->last_rx = now;
-	b->establish_deadline = 0;
+	b->at.establish_deadline = 0;
 	b->broken_since = 0;
 	b->fail_streak = 0;
-	b->ka_next = now + T_KEEPALIVE;
-	b->silence_probes = 0;
-	b->beat_seen = false;
-	outage_clear(b);
-	b->pmtu_interval = T_PMTU_FIRST;
 	/* The failing loop, if there was one, is over. */
 	log_loop_end(b->name);
 	log_loop_end(LOOP_SELECT);
 	log_info("%s: tunnel up: tunnel %u/%u, session %u/%u, %s", b->name,
-		 b->cfg->tunnel_id, b->peer_tunnel_id, b->session_id,
-		 b->peer_session_id, b->cfg->ifname);
+		 b->tun.ids.tunnel_id, b->tun.ids.peer_tunnel_id, b->tun.ids.session_id,
+		 b->tun.ids.peer_session_id, b->cfg->ifname);
 	set_state(c, b, BS_KEEPALIVE);
-	c->ops->hook(c, b, "session.up");
-	b->hook_up = true;
+	report(c, b, "session.up");
+	b->tun.hook_up = true;
 	if (b->cfg->limit_kbps) {
 		struct proto_msg lim = { .type = PROTO_LIMIT,
 					 .limit_type = PROTO_LIMIT_BANDWIDTH_DOWN,
 					 .has_bandwidth = true,
 					 .bandwidth = b->cfg->limit_kbps };
-		queue_reliable(c, b, &lim, now);
+		send_reliable(c, b, &lim, now);
 	}
 	pmtu_start(c, b, now);
 }
@@ -609,7 +617,7 @@ static void on_tunnel(struct client *c, struct broker *b,
 	 * dead: use what this broker told before, or end that tunnel and ask
 	 * again from a fresh port.
 	 */
-	if (!m->has_features && b->offered_features && b->prepares_total > 1) {
+	if (!m->has_features && b->at.offered_features && b->at.prepares_total > 1) {
 		int r;
 
 		if (b->unique_known) {
@@ -618,28 +626,28 @@ static void on_tunnel(struct client *c, struct broker *b,
 			return;
 		}
 		send_error(c, b, PROTO_ERR_CLIENT_FAILURE);
-		if (b->redos == REDOS_MAX) {
+		if (b->at.redos == REDOS_MAX) {
 			broker_fail(c, b, 0, 0, "no unambiguous TUNNEL reply");
 			return;
 		}
 		log_info("%s: TUNNEL reply without features after %u PREPAREs"
 			 " is ambiguous; starting over on a new port",
-			 b->name, b->prepares_total);
-		b->prepares_total = 0;
+			 b->name, b->at.prepares_total);
+		b->at.prepares_total = 0;
 		r = reopen(c, b);
 		if (r < 0) {
 			broker_fail(c, b, 0, -r, "cannot reopen socket");
 			return;
 		}
-		b->establish_deadline = now + T_ESTABLISH;
-		if (b->redos++ == 0) {
+		b->at.establish_deadline = now + T_ESTABLISH;
+		if (b->at.redos++ == 0) {
 			start_cookie(c, b, now);
 		} else {
 			/* the COOKIE request goes when the timer fires */
-			b->prepares = 0;
-			b->cookie_at = 0;
-			b->cookie_wanted = false;
-			b->timer = now + ((int64_t)T_REDO_BACKOFF << (b->redos - 2));
+			b->at.prepares = 0;
+			b->at.cookie_at = 0;
+			b->at.cookie_wanted = false;
+			b->timer = now + ((int64_t)T_REDO_BACKOFF << (b->at.redos - 2));
 			set_state(c, b, BS_GET_COOKIE);
 		}
 		return;
@@ -650,7 +658,7 @@ static void on_tunnel(struct client *c, struct broker *b,
 /* How long a silence has to be before the probes start. */
 static int64_t silence_after(const struct broker *b)
 {
-	return b->beat_seen ? T_SILENCE_BEAT : T_SILENCE;
+	return b->tun.beat_seen ? T_SILENCE_BEAT : T_SILENCE;
 }
 
 /* Returns true if this ended an outage on our side. */
@@ -658,13 +666,13 @@ static bool reachable(struct broker *b, int64_t now)
 {
 	bool outage_over = false;
 
-	b->last_rx = now;
-	b->silence_probes = 0;
-	b->refusals = 0;
+	b->tun.last_rx = now;
+	b->tun.silence_probes = 0;
+	b->at.refusals = 0;
 	b->refused_since = 0;
-	if (b->paused || b->resuming) {
+	if (b->tun.paused || b->tun.resuming) {
 		log_info("%s: tunnel kept: broker answered after an outage of %lld ms",
-			 b->name, (long long)(now - b->paused_since));
+			 b->name, (long long)(now - b->tun.paused_since));
 		outage_clear(b);
 		outage_over = true;
 	}
@@ -676,9 +684,10 @@ static bool reachable(struct broker *b, int64_t now)
 	return outage_over;
 }
 
-void client_on_msg(struct client *c, struct broker *b,
+void client_on_msg(struct client *c, unsigned broker,
 		   const struct proto_msg *m, int64_t now)
 {
+	struct broker *b = &c->brokers[broker];
 	enum broker_state s = b->state;
 	bool outage_over;
 
@@ -689,18 +698,18 @@ void client_on_msg(struct client *c, struct broker *b,
 	case PROTO_USAGE:
 		if (s != BS_GET_USAGE && s != BS_STANDBY)
 			break;
-		b->usage = m->usage;
+		b->at.usage = m->usage;
 		set_state(c, b, BS_STANDBY);
 		break;
 	case PROTO_COOKIE:
 		if (s != BS_GET_USAGE && s != BS_STANDBY && s != BS_GET_COOKIE)
 			break;
-		memcpy(b->cookie, m->cookie, sizeof(b->cookie));
-		b->cookie_at = now ? now : 1;
-		b->cookie_wanted = false;
+		memcpy(b->at.cookie, m->cookie, sizeof(b->at.cookie));
+		b->at.cookie_at = now ? now : 1;
+		b->at.cookie_wanted = false;
 		/* Only COOKIE and no USAGE after asking twice: a broker older
 		 * than USAGE. */
-		if (s == BS_GET_USAGE && b->usage_asks > 1)
+		if (s == BS_GET_USAGE && b->at.usage_asks > 1)
 			set_state(c, b, BS_STANDBY);
 		else if (s == BS_GET_COOKIE)
 			start_prepare(c, b, now);
@@ -712,17 +721,17 @@ void client_on_msg(struct client *c, struct broker *b,
 	case PROTO_ERROR:
 		/* Right after a restart of the handshake the refusal is most
 		 * likely the rate limit our own first tunnel started. */
-		if (s == BS_GET_TUNNEL && have_candidates(c, now) && !b->redos) {
+		if (s == BS_GET_TUNNEL && have_candidates(c, now) && !b->at.redos) {
 			log_loop(b->name, LOG_WARNING, "%s: broker refused the tunnel",
 				 b->name);
 			broker_abandon(c, b, 0);
 		} else if (s == BS_GET_TUNNEL) {
-			unsigned shift = b->prepare_refusals < 3 ? b->prepare_refusals : 3;
+			unsigned shift = b->at.prepare_refusals < 3 ? b->at.prepare_refusals : 3;
 
 			log_loop(b->name, LOG_WARNING, "%s: broker refused the tunnel;"
 				 " asking again with back-off", b->name);
-			b->prepare_refusals++;
-			b->prepares = 0; /* the cookie passed: refusals come after */
+			b->at.prepare_refusals++;
+			b->at.prepares = 0; /* the cookie passed: refusals come after */
 			b->timer = now + min64((int64_t)T_PREPARE_RETRY << shift,
 					       T_PREPARE_RETRY_MAX);
 		} else if (s == BS_KEEPALIVE) {
@@ -749,58 +758,77 @@ void client_on_msg(struct client *c, struct broker *b,
 			on_pmtud_ack(c, b, m->value, now);
 		break;
 	case PROTO_PMTU_NTFY:
-		if (s == BS_KEEPALIVE && m->value != b->peer_mtu) {
-			b->peer_mtu = m->value;
+		if (s == BS_KEEPALIVE && m->value != b->tun.peer_mtu) {
+			b->tun.peer_mtu = m->value;
 			apply_mtu(c, b);
 		}
 		break;
 	case PROTO_REL_ACK:
-		for (unsigned i = 0; i < b->nrel; i++) {
-			if (b->rel[i].msg.seq == m->seq) {
-				rel_drop(b, i);
-				break;
-			}
-		}
+		if (b->tun.rel_pending && b->tun.rel.msg.seq == m->seq)
+			b->tun.rel_pending = false;
 		break;
 	case PROTO_KEEPALIVE:
 		if (s == BS_KEEPALIVE)
-			b->beat_seen = true;
+			b->tun.beat_seen = true;
 		break;
 	default:
 		break;
 	}
 	/* Awake anyway: a keepalive due soon goes now, which saves a wakeup
 	 * of its own (an idle tunnel then wakes once per broker beat). */
-	if (b->state == BS_KEEPALIVE && b->ka_next - now <= T_KA_EARLY)
+	if (b->state == BS_KEEPALIVE && b->tun.ka_next - now <= T_KA_EARLY)
 		send_keepalive(c, b, now);
 	/* what fell due during the outage goes now */
 	if (b->state == BS_KEEPALIVE && outage_over)
 		keepalive_timers(c, b, now);
-	if (b->state == BS_KEEPALIVE && b->unsendable)
-		outage_start(c, b, false, b->unsendable, now);
+	if (b->state == BS_KEEPALIVE && b->tun.unsendable)
+		outage_start(c, b, false, b->tun.unsendable, now);
+	settle(c, now);
+}
+
+void client_on_sock_error(struct client *c, unsigned broker, int err,
+			  int64_t now)
+{
+	sock_error(c, &c->brokers[broker], err, now);
+	settle(c, now);
+}
+
+/* The end of an event: the refusals its sends found are handled now that
+ * nothing else is under way (each broker's once; one found meanwhile by
+ * a broker already passed waits for the next event). */
+static void settle(struct client *c, int64_t now)
+{
+	for (unsigned i = 0; i < c->nbrokers; i++) {
+		struct broker *b = &c->brokers[i];
+
+		if (b->refused_pending) {
+			b->refused_pending = false;
+			sock_error(c, b, ECONNREFUSED, now);
+		}
+	}
 	client_step(c, now);
 }
 
-void client_on_sock_error(struct client *c, struct broker *b, int err,
-			  int64_t now)
+static void sock_error(struct client *c, struct broker *b, int err,
+		       int64_t now)
 {
 	if (!b->sock_open)
 		return;
 	if (err == ECONNREFUSED) {
-		b->refusals++; /* ICMP port unreachable: the broker may be gone */
+		b->at.refusals++; /* ICMP port unreachable: the broker may be gone */
 		refused(b, now);
 	}
 	if (b->state == BS_KEEPALIVE) {
 		/* Evidence, not proof: a passing ICMP error must not end a
 		 * working tunnel, unanswered probes do.  Start them now
 		 * (unless our own side is out, or just back). */
-		if (b->silence_probes == 0 && !b->paused && !b->resuming) {
-			b->last_rx = min64(b->last_rx, now - silence_after(b));
+		if (b->tun.silence_probes == 0 && !b->tun.paused && !b->tun.resuming) {
+			b->tun.last_rx = min64(b->tun.last_rx, now - silence_after(b));
 			keepalive_timers(c, b, now);
 		}
 	} else if (err == ECONNREFUSED) {
 		if ((b->state == BS_GET_COOKIE || b->state == BS_GET_TUNNEL) &&
-		    b->refusals >= REFUSALS_TO_FAIL) {
+		    b->at.refusals >= REFUSALS_TO_FAIL) {
 			broker_fail(c, b, 0, err, "broker port unreachable");
 			b->broken_since = 0; /* restarting: asked again soon */
 		} else if (b->state == BS_GET_USAGE) {
@@ -816,7 +844,6 @@ void client_on_sock_error(struct client *c, struct broker *b, int err,
 			net_backoff(c, b, err, now);
 		}
 	}
-	client_step(c, now);
 }
 
 static bool send_probe(struct client *c, struct broker *b)
@@ -830,17 +857,17 @@ static bool send_probe(struct client *c, struct broker *b)
 static void outage_start(struct client *c, struct broker *b, bool by_link,
 			 int err, int64_t now)
 {
-	b->unsendable = 0;
-	if (b->paused) {
-		b->paused_by_link |= by_link;
+	b->tun.unsendable = 0;
+	if (b->tun.paused) {
+		b->tun.paused_by_link |= by_link;
 		return;
 	}
-	b->paused = true;
-	b->paused_by_link = by_link;
-	b->resuming = false;
-	b->paused_since = b->paused_since ? b->paused_since : now;
-	b->pause_next = now + T_OUTAGE_PROBE;
-	b->silence_probes = 0;
+	b->tun.paused = true;
+	b->tun.paused_by_link = by_link;
+	b->tun.resuming = false;
+	b->tun.paused_since = b->tun.paused_since ? b->tun.paused_since : now;
+	b->tun.pause_next = now + T_OUTAGE_PROBE;
+	b->tun.silence_probes = 0;
 	if (!by_link) /* a link event has its own line */
 		log_warn("%s: cannot send: %s; holding the tunnel", b->name,
 			 strerror(err));
@@ -849,52 +876,52 @@ static void outage_start(struct client *c, struct broker *b, bool by_link,
 
 static void outage_end(struct client *c, struct broker *b, int64_t now)
 {
-	b->paused = false;
-	b->paused_by_link = false;
-	if (now - b->paused_since >= T_BROKER_FORGETS) {
-		b->paused_since = 0;
+	b->tun.paused = false;
+	b->tun.paused_by_link = false;
+	if (now - b->tun.paused_since >= T_BROKER_FORGETS) {
+		b->tun.paused_since = 0;
 		broker_fail(c, b, PROTO_ERR_CLIENT_TIMEOUT, 0,
 			    "outage longer than the broker keeps a tunnel");
 		return;
 	}
-	b->resuming = true;
-	b->resume_probes = 0;
-	b->pause_next = now;
+	b->tun.resuming = true;
+	b->tun.resume_probes = 0;
+	b->tun.pause_next = now;
 }
 
 /* Paused or probing after an outage: true if that is all there is to do. */
 static bool outage_timers(struct client *c, struct broker *b, int64_t now)
 {
-	if (b->paused) {
-		if (b->paused_by_link || now < b->pause_next)
+	if (b->tun.paused) {
+		if (b->tun.paused_by_link || now < b->tun.pause_next)
 			return true;
-		b->pause_next = now + T_OUTAGE_PROBE;
+		b->tun.pause_next = now + T_OUTAGE_PROBE;
 		if (!send_probe(c, b)) {
-			b->unsendable = 0;
+			b->tun.unsendable = 0;
 			return true;
 		}
 		outage_end(c, b, now);
-		if (!b->resuming)
+		if (!b->tun.resuming)
 			return true;
-		b->resume_probes = 1;
-		b->pause_next = now + T_RESUME_PROBE;
+		b->tun.resume_probes = 1;
+		b->tun.pause_next = now + T_RESUME_PROBE;
 		return true;
 	}
-	if (!b->resuming)
+	if (!b->tun.resuming)
 		return false;
-	if (now < b->pause_next)
+	if (now < b->tun.pause_next)
 		return true;
-	if (b->resume_probes == RESUME_PROBES) {
-		b->resuming = false;
-		b->paused_since = 0;
+	if (b->tun.resume_probes == RESUME_PROBES) {
+		b->tun.resuming = false;
+		b->tun.paused_since = 0;
 		broker_fail(c, b, PROTO_ERR_CLIENT_TIMEOUT, 0,
 			    "no answer after the outage");
 		return true;
 	}
 	(void)send_probe(c, b);
-	b->unsendable = 0;
-	b->resume_probes++;
-	b->pause_next = now + T_RESUME_PROBE;
+	b->tun.unsendable = 0;
+	b->tun.resume_probes++;
+	b->tun.pause_next = now + T_RESUME_PROBE;
 	return true;
 }
 
@@ -903,22 +930,22 @@ static void keepalive_timers(struct client *c, struct broker *b, int64_t now)
 	if (outage_timers(c, b, now))
 		return;
 	keepalive_due(c, b, now);
-	if (b->state == BS_KEEPALIVE && b->unsendable)
-		outage_start(c, b, false, b->unsendable, now);
+	if (b->state == BS_KEEPALIVE && b->tun.unsendable)
+		outage_start(c, b, false, b->tun.unsendable, now);
 }
 
 static void keepalive_due(struct client *c, struct broker *b, int64_t now)
 {
-	if (now - b->last_rx >= T_LIVENESS) {
+	if (now - b->tun.last_rx >= T_LIVENESS) {
 		broker_fail(c, b, PROTO_ERR_CLIENT_TIMEOUT, 0,
 			    "nothing heard from the broker for 60 s");
 		return;
 	}
-	if (now - b->last_rx >= silence_after(b)) {
-		if (b->silence_probes == 0)
-			b->silence_next = now;
-		if (now >= b->silence_next) {
-			if (b->silence_probes == SILENCE_PROBES) {
+	if (now - b->tun.last_rx >= silence_after(b)) {
+		if (b->tun.silence_probes == 0)
+			b->tun.silence_next = now;
+		if (now >= b->tun.silence_next) {
+			if (b->tun.silence_probes == SILENCE_PROBES) {
 				broker_fail(c, b, PROTO_ERR_CLIENT_TIMEOUT, 0,
 					    "broker stopped answering");
 				return;
@@ -926,59 +953,53 @@ static void keepalive_due(struct client *c, struct broker *b, int64_t now)
 			struct proto_msg probe = { .type = PROTO_PMTUD,
 						   .probe_len = SILENCE_PROBE_LEN };
 			(void)send_msg(c, b, &probe);
-			b->silence_probes++;
-			b->silence_next = now + T_SILENCE_PROBE;
+			b->tun.silence_probes++;
+			b->tun.silence_next = now + T_SILENCE_PROBE;
 		}
 	}
-	if (now >= b->ka_next) {
+	if (now >= b->tun.ka_next) {
 		send_keepalive(c, b, now);
 		/* The broker keeps its own 5 s beat: plan ours for just after
 		 * its next one, so the receive wakeup sends it too. */
-		if (now - b->last_rx < T_KEEPALIVE)
-			b->ka_next = min64(b->ka_next,
-					   b->last_rx + T_KEEPALIVE + T_KA_ALIGN);
+		if (now - b->tun.last_rx < T_KEEPALIVE)
+			b->tun.ka_next = min64(b->tun.ka_next,
+					   b->tun.last_rx + T_KEEPALIVE + T_KA_ALIGN);
 	}
-	if (b->pmtu_collect && now >= b->pmtu_collect)
+	if (b->tun.pmtu_collect && now >= b->tun.pmtu_collect)
 		pmtu_collect(c, b, now);
-	else if (now >= b->pmtu_next)
-		b->pmtu_collect ? pmtu_burst(c, b, now) : pmtu_start(c, b, now);
-	for (unsigned i = 0; i < b->nrel;) {
-		struct rel_msg *r = &b->rel[i];
-
-		if (now < r->next) {
-			i++;
-			continue;
-		}
-		if (r->tries >= REL_TRIES) {
+	else if (now >= b->tun.pmtu_next)
+		b->tun.pmtu_collect ? pmtu_burst(c, b, now) : pmtu_start(c, b, now);
+	if (b->tun.rel_pending && now >= b->tun.rel.next) {
+		if (b->tun.rel.tries >= REL_TRIES) {
 			log_warn("%s: %s seq %u never acknowledged; dropped",
-				 b->name, proto_type_name(r->msg.type), r->msg.seq);
-			rel_drop(b, i);
-			continue;
+				 b->name, proto_type_name(b->tun.rel.msg.type),
+				 b->tun.rel.msg.seq);
+			b->tun.rel_pending = false;
+		} else {
+			b->tun.rel.tries++;
+			b->tun.rel.next = now + T_REL_RETRY;
+			(void)send_msg(c, b, &b->tun.rel.msg);
 		}
-		r->tries++;
-		r->next = now + T_REL_RETRY;
-		(void)send_msg(c, b, &r->msg);
-		i++;
 	}
 }
 
 static int64_t keepalive_deadline(const struct broker *b)
 {
-	int64_t d = min64(b->last_rx + T_LIVENESS, b->ka_next);
+	int64_t d = min64(b->tun.last_rx + T_LIVENESS, b->tun.ka_next);
 
-	if (b->paused && b->paused_by_link)
+	if (b->tun.paused && b->tun.paused_by_link)
 		return NO_DEADLINE; /* until the link is back */
-	if (b->paused || b->resuming)
-		return b->pause_next;
+	if (b->tun.paused || b->tun.resuming)
+		return b->tun.pause_next;
 
-	if (b->silence_probes)
-		d = min64(d, b->silence_next);
+	if (b->tun.silence_probes)
+		d = min64(d, b->tun.silence_next);
 	else
-		d = min64(d, b->last_rx + silence_after(b));
-	d = min64(d, b->pmtu_collect ? min64(b->pmtu_collect, b->pmtu_next)
-				     : b->pmtu_next);
-	for (unsigned i = 0; i < b->nrel; i++)
-		d = min64(d, b->rel[i].next);
+		d = min64(d, b->tun.last_rx + silence_after(b));
+	d = min64(d, b->tun.pmtu_collect ? min64(b->tun.pmtu_collect, b->tun.pmtu_next)
+				     : b->tun.pmtu_next);
+	if (b->tun.rel_pending)
+		d = min64(d, b->tun.rel.next);
 	return d;
 }
 
@@ -986,12 +1007,11 @@ static int64_t broker_deadline(const struct broker *b)
 {
 	switch (b->state) {
 	case BS_REINIT:
-	case BS_RESOLVING:
 	case BS_GET_USAGE:
 		return b->timer;
 	case BS_GET_COOKIE:
 	case BS_GET_TUNNEL:
-		return min64(b->timer, b->establish_deadline);
+		return min64(b->timer, b->at.establish_deadline);
 	case BS_KEEPALIVE:
 		return keepalive_deadline(b);
 	default:
@@ -1006,13 +1026,6 @@ static void broker_on_timer(struct client *c, struct broker *b, int64_t now)
 		if (now >= b->timer)
 			broker_reinit(c, b, now);
 		break;
-	case BS_RESOLVING:
-		if (now >= b->timer) {
-			log_loop(b->name, LOG_WARNING,
-				 "%s: name resolution timed out", b->name);
-			net_backoff(c, b, ETIMEDOUT, now);
-		}
-		break;
 	case BS_GET_USAGE:
 		if (now < b->timer)
 			break;
@@ -1021,11 +1034,11 @@ static void broker_on_timer(struct client *c, struct broker *b, int64_t now)
 		break;
 	case BS_GET_COOKIE:
 	case BS_GET_TUNNEL:
-		if (now >= b->establish_deadline) {
+		if (now >= b->at.establish_deadline) {
 			broker_fail(c, b, PROTO_ERR_CLIENT_TIMEOUT, 0,
 				    "no tunnel within 15 s");
 			/* refusals only: busy or rate-limited, not broken */
-			if (b->prepare_refusals)
+			if (b->at.prepare_refusals)
 				b->broken_since = 0;
 			break;
 		}
@@ -1033,11 +1046,11 @@ static void broker_on_timer(struct client *c, struct broker *b, int64_t now)
 			break;
 		b->timer = now + T_RESEND;
 		if (b->state == BS_GET_COOKIE) {
-			b->cookie_asked = now;
-			b->cookie_wanted = true;
+			b->at.cookie_asked = now;
+			b->at.cookie_wanted = true;
 			send_simple(c, b, PROTO_COOKIE, now);
-		} else if (b->prepares >= PREPARES_PER_COOKIE ||
-			   now - b->cookie_at >= T_COOKIE_MAX_AGE) {
+		} else if (b->at.prepares >= PREPARES_PER_COOKIE ||
+			   now - b->at.cookie_at >= T_COOKIE_MAX_AGE) {
 			/* The cookie may have been rejected silently. */
 			start_cookie(c, b, now);
 		} else {
@@ -1080,12 +1093,12 @@ static int choose(struct client *c, int64_t now)
 				pick = (int)i;
 			break;
 		case SELECT_USAGE:
-			if (pick < 0 || b->usage < c->brokers[pick].usage)
+			if (pick < 0 || b->at.usage < c->brokers[pick].at.usage)
 				pick = (int)i;
 			break;
 		case SELECT_RANDOM:
 			/* reservoir sampling: uniform over the ready ones */
-			if (c->ops->random(c) % ready == 0)
+			if (c->ops->random(c->ctx) % ready == 0)
 				pick = (int)i;
 			break;
 		}
@@ -1261,28 +1274,32 @@ static void client_step(struct client *c, int64_t now)
 }
 
 void client_init(struct client *c, const struct client_config *cfg,
-		 const struct client_ops *ops, void *io,
-		 struct broker *brokers, unsigned n)
+		 const struct client_ops *ops, void *ctx,
+		 const struct client_broker *brokers, unsigned n)
 {
 	memset(c, 0, sizeof(*c));
 	c->cfg = cfg;
 	c->ops = ops;
-	c->io = io;
-	c->brokers = brokers;
-	c->nbrokers = n;
+	c->ctx = ctx;
+	c->nbrokers = n < CLIENT_MAX_BROKERS ? n : CLIENT_MAX_BROKERS;
 	c->selected = -1;
-	for (unsigned i = 0; i < n; i++) {
-		brokers[i].index = (int)i;
-		brokers[i].cfg = cfg;
-		brokers[i].state = BS_IDLE;
-		brokers[i].usage = UINT16_MAX;
+	for (unsigned i = 0; i < c->nbrokers; i++) {
+		struct broker *b = &c->brokers[i];
+
+		fmt_snprintf(b->host, sizeof(b->host), "%s", brokers[i].host);
+		b->port = brokers[i].port;
+		fmt_snprintf(b->name, sizeof(b->name), "%s:%u", b->host, b->port);
+		b->index = (int)i;
+		b->cfg = cfg;
+		b->state = BS_IDLE;
+		b->at.usage = UINT16_MAX;
 	}
 }
 
 void client_start(struct client *c, int64_t now)
 {
 	start_round(c, now);
-	client_step(c, now);
+	settle(c, now);
 }
 
 void client_on_timer(struct client *c, int64_t now)
@@ -1299,7 +1316,7 @@ void client_on_timer(struct client *c, int64_t now)
 		if (broker_deadline(b) <= now)
 			broker_on_timer(c, b, now);
 	}
-	client_step(c, now);
+	settle(c, now);
 }
 
 int64_t client_next_deadline(const struct client *c)
@@ -1326,7 +1343,7 @@ void client_stop(struct client *c, uint8_t reason, int64_t now)
 		log_loop_end(b->name);
 
 		if (b->state == BS_KEEPALIVE || b->state == BS_GET_TUNNEL ||
-		    b->state == BS_GET_COOKIE || b->kernel_up || b->hook_up)
+		    b->state == BS_GET_COOKIE || b->tun.kernel_up || b->tun.hook_up)
 			broker_abandon(c, b, reason);
 		close_socket(c, b);
 		set_state(c, b, BS_IDLE);
@@ -1346,7 +1363,7 @@ void client_reselect(struct client *c, int64_t now)
 		b->broken_since = 0;
 	}
 	start_round(c, now);
-	client_step(c, now);
+	settle(c, now);
 }
 
 void client_kick(struct client *c, int64_t now)
@@ -1373,11 +1390,11 @@ void client_link(struct client *c, bool up, int64_t now)
 			continue;
 		if (!up)
 			outage_start(c, b, true, ENETDOWN, now);
-		else if (b->paused)
+		else if (b->tun.paused)
 			outage_end(c, b, now);
 	}
 	if (up)
 		client_kick(c, now); /* also runs what is due: the first probe */
 	else
-		client_step(c, now);
+		settle(c, now);
 }

@@ -26,104 +26,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "addr.h"
 #include "proto.h"
 
 #define CLIENT_MAX_BROKERS 64
 #define BROKER_MAX_ADDRS 8
-#define BROKER_REL_QUEUE 30
-
-/* Timers, in milliseconds (nominal periods, PROTOCOL.md 5.2). */
-#define T_RESEND 2000
-#define T_KEEPALIVE 5000
-#define T_KA_EARLY 2500        /* a keepalive this close goes with a receive */
-#define T_KA_ALIGN 250
-#define T_LIVENESS 60000      /* the outer bound, whatever else happens */
-/*
- * Dead-broker detection.  The broker sends a keepalive every 5 s (the first
- * 3-14 s after the tunnel is made), so once one was seen a silence of
- * T_SILENCE_BEAT means at least one was missed; before that, T_SILENCE.
- * Then SILENCE_PROBES small PMTUD probes (the broker's tunnel socket answers
- * them; a restarted broker's main socket ignores them) T_SILENCE_PROBE
- * apart; the broker is given up T_SILENCE_PROBE after the last one, i.e.
- * 6 + 5 * 0.8 = 10 s after the last datagram from it.
- *
- * False alarms at loss p = 5 % each way, losses independent: a live broker
- * is given up only if, after some datagram, its next keepalive is lost (p)
- * and none of the 5 probes makes the round trip (1 - 0.95^2 = 0.0975 each):
- *   0.05 * 0.0975^5 = 4.4e-7 per 5 s beat,
- *   * 518400 beats in 30 days = 0.23 false alarms per 30 days per tunnel.
- * (4 probes would make it 2.3, 3 probes 24.)  A crash right after a
- * keepalive is noticed 10 s later, one just before the next 5 s later.
- */
-/*
- * Outages on our side: while the link (-I) is down, or sending fails with
- * "network unreachable", silence is no evidence against the broker, so the
- * detection above pauses.  Without a link event, a probe every
- * T_OUTAGE_PROBE finds out when sending works again.  Then RESUME_PROBES
- * probes T_RESUME_PROBE apart: an answer keeps the tunnel as it is, none
- * within RESUME_PROBES * T_RESUME_PROBE means a new one.  After an outage
- * longer than the broker's own 120 s timeout it has let the tunnel go:
- * reconnect at once.
- */
-#define T_OUTAGE_PROBE 1000
-#define T_RESUME_PROBE 200
-#define RESUME_PROBES 5
-#define T_BROKER_FORGETS 120000
-#define T_SILENCE 15000
-#define T_SILENCE_BEAT 6000
-#define T_SILENCE_PROBE 800
-#define SILENCE_PROBES 5
-#define T_ESTABLISH 15000
-#define T_SELECT_WINDOW 10000
-#define T_NO_BROKER 5000
-#define T_RESOLVE 10000
-#define T_PMTU_BURST 1000
-#define T_PMTU_COLLECT 5000
-#define T_PMTU_FIRST 15000
-#define T_PMTU_MAX 600000
-#define T_REL_RETRY 1000
-#define REL_TRIES 10
-#define T_BROKEN 3600000
-/* A broker that refuses (ICMP port unreachable, or it just said it shuts
- * down) is most likely restarting: ask every 200 ms +-25 % for up to 60 s,
- * then as usual. */
-#define T_REFUSED_RETRY 200
-#define T_REFUSED_FAST 60000
-/*
- * A broker that ends every tunnel soon after making it: a tunnel it closed
- * (ERROR, other than for its shutdown) after less than T_SHORT_LIVED counts;
- * a broker that restarted or went silent does not.  From the second in a
- * row the broker is
- * left alone for 15 s, doubling up to 10 min, and after FLAP_TUNNELS such
- * tunnels within T_FLAP_WINDOW until the oldest of them is that old.
- * Meanwhile other brokers are selected.
- */
-#define T_SHORT_LIVED 60000
-#define T_FLAP_BASE 15000
-#define T_FLAP_MAX 600000
-#define FLAP_TUNNELS 4
-#define T_FLAP_WINDOW 600000
-#define T_BACKOFF_MIN 2000
-#define T_BACKOFF_MAX 30000
-#define T_COOKIE_MAX_AGE 120000
-/* After a selection the others that answered (or may yet) stay ready this
- * long, so a refusal goes on with the next one without a new round. */
-#define T_CANDIDATES 5000
-#define PREPARES_PER_COOKIE 3
-#define REFUSALS_TO_FAIL 3
-/* A 4-byte TUNNEL after more than one PREPARE is ambiguous (a lost reply
- * with features, or a broker without them).  Never guessed: a broker that
- * sent features in any TUNNEL before is known to use unique ids; otherwise
- * the handshake starts over on a new port, at once, then after 1, 2 s ...,
- * at most REDOS_MAX times per selection. */
-#define REDOS_MAX 4
-#define T_REDO_BACKOFF 1000
-/* ERROR on PREPARE with nobody else to turn to: most likely a rate limit
- * (the broker's connection_rate_limit may be 10 s), so PREPARE again after
- * 1, 2, 4, 4 ... s within the 15 s, and do not mark the broker broken for
- * that. */
-#define T_PREPARE_RETRY 1000
-#define T_PREPARE_RETRY_MAX 4000
 
 enum broker_state {
 	BS_REINIT,
@@ -152,146 +59,79 @@ struct client_config {
 	enum select_strategy strategy;
 };
 
-struct rel_msg {
-	struct proto_msg msg;
-	int64_t next;
-	uint8_t tries;
+/* A broker as given on the command line. */
+struct client_broker {
+	const char *host;
+	uint16_t port;
 };
 
-struct broker {
-	/* set up by the caller */
-	char host[256];
-	uint16_t port;
-	char name[272]; /* host:port, for logs */
-	int index;
-	void *io; /* the caller's per-broker data (socket, resolver) */
-
-	const struct client_config *cfg;
-	enum broker_state state;
-	int64_t timer; /* the state's own timer: resend, retry */
-
-	struct in_addr addrs[BROKER_MAX_ADDRS];
-	unsigned naddrs;
-	unsigned addr_next;
-	struct sockaddr_in addr; /* the address the socket is connected to */
-	bool sock_open;
-
-	uint16_t usage;
-	uint8_t cookie[PROTO_COOKIE_LEN];
-	int64_t cookie_at; /* 0: none */
-	int64_t cookie_asked; /* last COOKIE request, if cookie_wanted */
-	bool cookie_wanted;
-	unsigned usage_asks; /* USAGE requests from this socket */
-	unsigned prepares; /* sent with the current cookie */
-	unsigned prepares_total; /* sent from this socket */
-	bool offered_features;
-	bool unique_known; /* sent features in a TUNNEL reply, in this run */
-	unsigned redos;
-	unsigned prepare_refusals;
-	unsigned refusals;
-	int64_t refused_since; /* 0: answering, as far as we know */
-
-	/* the tunnel */
+/* The ids of our kernel tunnel and session: tunnel_id is ours (-t),
+ * session_id ours within it, the peer ids the broker's. */
+struct tunnel_params {
+	uint32_t tunnel_id;
 	uint32_t peer_tunnel_id;
 	uint32_t session_id;
 	uint32_t peer_session_id;
-	bool kernel_up;
-	bool hook_up;
-	int64_t up_since;
-	int64_t establish_deadline;
-	uint32_t ka_seq;
-	int64_t ka_next;
-	int64_t last_rx;
-	unsigned silence_probes;
-	int64_t silence_next;
-	bool beat_seen; /* a keepalive from the broker since the tunnel came up */
-	/* an outage on our side */
-	bool paused;
-	bool paused_by_link;  /* else by send errors */
-	int unsendable;       /* errno of a send that just failed: no network */
-	bool resuming;        /* probing after the outage */
-	int64_t paused_since;
-	int64_t pause_next;   /* next probe: while paused, or resuming */
-	unsigned resume_probes;
+};
 
-	/* path MTU */
-	int64_t pmtu_next;
-	int64_t pmtu_collect;
-	int64_t pmtu_interval;
-	uint16_t probed;
-	uint16_t probe_max; /* largest probe the last burst got out */
-	uint16_t pmtu;
-	uint16_t peer_mtu;
-	int mtu; /* applied to the interface; 0 if never */
-
-	/* reliable messages */
-	struct rel_msg rel[BROKER_REL_QUEUE];
-	unsigned nrel;
-	uint16_t rel_seq;
-
-	/* tunnels that ended soon after they were made */
-	bool was_up;           /* in the current selection */
-	bool closed_by_broker; /* that tunnel: ERROR, not for a shutdown */
-	int64_t up_at;
-	int64_t made_at[FLAP_TUNNELS];
-	unsigned made;         /* tunnels made, in made_at mod FLAP_TUNNELS */
-	unsigned short_streak;
-	int64_t hold_until;    /* not selected before, if others can be */
-
-	/* broker avoidance and network back-off */
-	int64_t broken_since; /* 0: not broken */
-	unsigned fail_streak;
-	int64_t retry_at;
-	bool wan_down;
+/* The facts of one broker at an event, for hooks and the status file. */
+struct client_event {
+	unsigned broker;
+	const char *name; /* host:port */
+	uint16_t port;
+	enum broker_state state;
+	/* the broker that matters: the selected one, or any while nothing
+	 * is selected */
+	bool current;
+	union sockaddr_inet addr; /* the one connected to, or the last */
+	bool addr_known;          /* a socket is open or a tunnel is up */
+	struct tunnel_params ids; /* all 0 unless the tunnel is up */
+	int mtu;                  /* on the interface; 0 if never set */
+	int64_t up_since;         /* 0: no tunnel */
 	unsigned reconnects;
-	int last_error;
+	int last_error;           /* errno, 0 if none */
 };
 
-struct client;
-
+/*
+ * Every effect of the state machine.  ctx is what the caller gave
+ * client_init(); broker is an index into client_init()'s brokers.
+ */
 struct client_ops {
-	/* >0: addresses written to b->addrs; 0: pending, answer comes through
-	 * client_on_resolved(); <0: -errno. */
-	int (*resolve)(struct client *c, struct broker *b);
-	void (*resolve_cancel)(struct client *c, struct broker *b);
-	/* Open a fresh UDP socket connected to b->addr (new source port). */
-	int (*open)(struct client *c, struct broker *b);
-	void (*close)(struct client *c, struct broker *b);
-	int (*send)(struct client *c, struct broker *b, const uint8_t *p, size_t n);
-	/* Create the kernel tunnel and session from b's ids; 0 or -errno. */
-	int (*tunnel_create)(struct client *c, struct broker *b);
-	void (*tunnel_delete)(struct client *c, struct broker *b);
-	int (*set_mtu)(struct client *c, struct broker *b, int mtu);
-	void (*hook)(struct client *c, struct broker *b, const char *event);
-	/* The state or the tunnel's facts changed. */
-	void (*changed)(struct client *c, struct broker *b);
+	/* >0: that many addresses written to addrs (max of them); 0: pending,
+	 * the answer comes through client_on_resolved(); <0: -errno. */
+	int (*resolve)(void *ctx, unsigned broker, const char *host,
+		       union sockaddr_inet *addrs, unsigned max);
+	void (*resolve_cancel)(void *ctx, unsigned broker);
+	/* Open a fresh UDP socket connected to `to` (new source port). */
+	int (*open)(void *ctx, unsigned broker, const union sockaddr_inet *to);
+	void (*close)(void *ctx, unsigned broker);
+	/* 0 or -errno; -ECONNREFUSED: the datagram was not sent because the
+	 * socket held a refusal (ICMP port unreachable) from before. */
+	int (*send)(void *ctx, unsigned broker, const uint8_t *p, size_t n);
+	/* Create the kernel tunnel and session over the broker's socket;
+	 * 0 or -errno. */
+	int (*tunnel_create)(void *ctx, unsigned broker,
+			     const struct tunnel_params *t);
+	void (*tunnel_delete)(void *ctx, unsigned broker,
+			      const struct tunnel_params *t);
+	int (*set_mtu)(void *ctx, unsigned broker, const struct tunnel_params *t,
+		       int mtu);
+	void (*hook)(void *ctx, const struct client_event *e, const char *event);
+	/* The state or the tunnel's facts changed (optional). */
+	void (*changed)(void *ctx, const struct client_event *e);
 	/* Uniform random 32 bits, for selection and jitter. */
-	uint32_t (*random)(struct client *c);
+	uint32_t (*random)(void *ctx);
 };
 
-enum client_phase {
-	PHASE_STOPPED,
-	PHASE_COLLECT, /* brokers answering USAGE */
-	PHASE_ACTIVE,  /* one broker selected */
-	PHASE_WAIT,    /* nobody answered: pause before the next round */
-};
+/* The state machine's constants and state, client.c's own: the caller only
+ * allocates a struct client and hands it to the functions below. */
+#include "client_state.h"
 
-struct client {
-	const struct client_config *cfg;
-	const struct client_ops *ops;
-	void *io;
-	struct broker *brokers;
-	unsigned nbrokers;
-	enum client_phase phase;
-	int64_t phase_deadline;
-	int selected; /* -1: none */
-	unsigned rounds;
-	int64_t candidates_until; /* 0: the others were let go */
-};
-
+/* n brokers (at most CLIENT_MAX_BROKERS), in command-line order.  Every
+ * `unsigned broker` below is an index into them, below n. */
 void client_init(struct client *c, const struct client_config *cfg,
-		 const struct client_ops *ops, void *io,
-		 struct broker *brokers, unsigned n);
+		 const struct client_ops *ops, void *ctx,
+		 const struct client_broker *brokers, unsigned n);
 void client_start(struct client *c, int64_t now);
 /* Stop everything: ERROR(reason) to the broker if a tunnel or attempt
  * exists, hook session.down, kernel objects deleted, sockets closed. */
@@ -305,18 +145,16 @@ void client_link(struct client *c, bool up, int64_t now);
 
 void client_on_timer(struct client *c, int64_t now);
 int64_t client_next_deadline(const struct client *c);
-void client_on_msg(struct client *c, struct broker *b,
+void client_on_msg(struct client *c, unsigned broker,
 		   const struct proto_msg *m, int64_t now);
 /* An error reported by the broker's socket (ICMP, send failure). */
-void client_on_sock_error(struct client *c, struct broker *b, int err,
+void client_on_sock_error(struct client *c, unsigned broker, int err,
 			  int64_t now);
-/* n > 0 addresses in b->addrs, or n = -errno. */
-void client_on_resolved(struct client *c, struct broker *b, int n,
-			int64_t now);
+/* The answer to a pending resolve: n > 0 addresses, or n = -errno
+ * (-ETIMEDOUT: the resolver gave up).  The client has no timeout of its
+ * own for a pending resolve: the resolver's schedule is the only one. */
+void client_on_resolved(struct client *c, unsigned broker,
+			const union sockaddr_inet *addrs, int n, int64_t now);
 
 const char *broker_state_name(enum broker_state s);
-/* The MTU the interface should have, from our probes and the peer's value;
- * 0 if nothing is known yet. */
-int broker_wanted_mtu(const struct broker *b);
-
 #endif

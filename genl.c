@@ -18,7 +18,6 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -29,12 +28,12 @@
 #define NETLINK_GENERIC 16
 #define RTM_GETLINK 18
 
-/* linux/netlink.h sockaddr_nl */
-struct nl_addr {
-	uint16_t family;
-	uint16_t pad;
-	uint32_t pid;
-	uint32_t groups;
+/* linux/netlink.h */
+struct sockaddr_nl {
+	uint16_t nl_family;
+	uint16_t nl_pad;
+	uint32_t nl_pid;    /* 0: the kernel */
+	uint32_t nl_groups;
 };
 
 #define NL_ALIGN(x) (((x) + 3u) & ~3u)
@@ -73,7 +72,7 @@ static void nlw_start(struct nl_writer *w, uint8_t *buf, size_t cap,
 	w->cap = cap;
 	w->len = 0;
 	w->full = false;
-	nlw_reserve_zero(w, NL_HDR_LEN, &h);
+	nlw_reserve_zero(w, NLMSG_HDRLEN, &h);
 	if (!h)
 		return;
 	put16(h + 4, type);
@@ -85,7 +84,7 @@ static void nlw_genl(struct nl_writer *w, uint8_t cmd, uint8_t version)
 {
 	uint8_t *g;
 
-	nlw_reserve_zero(w, GENL_HDR_LEN, &g);
+	nlw_reserve_zero(w, GENL_HDRLEN, &g);
 	if (!g)
 		return;
 	g[0] = cmd;
@@ -97,16 +96,16 @@ static void nlw_attr(struct nl_writer *w, uint16_t type, const void *data,
 {
 	uint8_t *a;
 
-	if (len > UINT16_MAX - NLA_HDR_LEN) {
+	if (len > UINT16_MAX - NLA_HDRLEN) {
 		w->full = true;
 		return;
 	}
-	nlw_reserve_zero(w, NL_ALIGN(NLA_HDR_LEN + len), &a);
+	nlw_reserve_zero(w, NL_ALIGN(NLA_HDRLEN + len), &a);
 	if (!a)
 		return;
-	put16(a, (uint16_t)(NLA_HDR_LEN + len));
+	put16(a, (uint16_t)(NLA_HDRLEN + len));
 	put16(a + 2, type);
-	memcpy(a + NLA_HDR_LEN, data, len);
+	memcpy(a + NLA_HDRLEN, data, len);
 }
 
 static void nlw_u8(struct nl_writer *w, uint16_t type, uint8_t v)
@@ -140,7 +139,7 @@ static ssize_t nlw_finish(struct nl_writer *w)
 static void l2tp_start(struct nl_writer *w, uint8_t *buf, size_t cap,
 		       uint16_t family, uint32_t seq, uint8_t cmd)
 {
-	nlw_start(w, buf, cap, family, NL_F_REQUEST | NL_F_ACK, seq);
+	nlw_start(w, buf, cap, family, NLM_F_REQUEST | NLM_F_ACK, seq);
 	nlw_genl(w, cmd, L2TP_GENL_VERSION);
 }
 
@@ -149,26 +148,25 @@ ssize_t genl_build_getfamily(uint8_t *buf, size_t cap, uint32_t seq,
 {
 	struct nl_writer w;
 
-	nlw_start(&w, buf, cap, GENL_ID_CTRL, NL_F_REQUEST | NL_F_ACK, seq);
+	nlw_start(&w, buf, cap, GENL_ID_CTRL, NLM_F_REQUEST | NLM_F_ACK, seq);
 	nlw_genl(&w, CTRL_CMD_GETFAMILY, 1);
 	nlw_str(&w, CTRL_ATTR_FAMILY_NAME, name);
 	return nlw_finish(&w);
 }
 
 ssize_t l2tp_build_tunnel_create(uint8_t *buf, size_t cap, uint16_t family,
-				 uint32_t seq, uint32_t tunnel_id,
-				 uint32_t peer_tunnel_id, int fd)
+				 uint32_t seq, const struct l2tp_parm *p)
 {
 	struct nl_writer w;
 
-	if (fd < 0)
+	if (p->fd < 0)
 		return -EINVAL;
 	l2tp_start(&w, buf, cap, family, seq, L2TP_CMD_TUNNEL_CREATE);
-	nlw_u32(&w, L2TP_ATTR_CONN_ID, tunnel_id);
-	nlw_u32(&w, L2TP_ATTR_PEER_CONN_ID, peer_tunnel_id);
+	nlw_u32(&w, L2TP_ATTR_CONN_ID, p->tunnel_id);
+	nlw_u32(&w, L2TP_ATTR_PEER_CONN_ID, p->peer_tunnel_id);
 	nlw_u8(&w, L2TP_ATTR_PROTO_VERSION, L2TP_PROTO_VERSION);
 	nlw_u16(&w, L2TP_ATTR_ENCAP_TYPE, L2TP_ENCAPTYPE_UDP);
-	nlw_u32(&w, L2TP_ATTR_FD, (uint32_t)fd);
+	nlw_u32(&w, L2TP_ATTR_FD, (uint32_t)p->fd);
 	return nlw_finish(&w);
 }
 
@@ -183,45 +181,41 @@ ssize_t l2tp_build_tunnel_delete(uint8_t *buf, size_t cap, uint16_t family,
 }
 
 ssize_t l2tp_build_session_create(uint8_t *buf, size_t cap, uint16_t family,
-				  uint32_t seq, uint32_t tunnel_id,
-				  uint32_t session_id, uint32_t peer_session_id,
-				  const char *ifname)
+				  uint32_t seq, const struct l2tp_parm *p)
 {
 	struct nl_writer w;
 
-	if (!ifname[0] || strlen(ifname) >= IFNAMSIZ)
+	if (!p->ifname || !p->ifname[0] || strlen(p->ifname) >= IFNAMSIZ)
 		return -EINVAL;
 	l2tp_start(&w, buf, cap, family, seq, L2TP_CMD_SESSION_CREATE);
-	nlw_u32(&w, L2TP_ATTR_CONN_ID, tunnel_id);
-	nlw_u32(&w, L2TP_ATTR_SESSION_ID, session_id);
-	nlw_u32(&w, L2TP_ATTR_PEER_SESSION_ID, peer_session_id);
+	nlw_u32(&w, L2TP_ATTR_CONN_ID, p->tunnel_id);
+	nlw_u32(&w, L2TP_ATTR_SESSION_ID, p->session_id);
+	nlw_u32(&w, L2TP_ATTR_PEER_SESSION_ID, p->peer_session_id);
 	nlw_u16(&w, L2TP_ATTR_PW_TYPE, L2TP_PWTYPE_ETH);
-	nlw_str(&w, L2TP_ATTR_IFNAME, ifname);
+	nlw_str(&w, L2TP_ATTR_IFNAME, p->ifname);
 	return nlw_finish(&w);
 }
 
 ssize_t l2tp_build_session_delete(uint8_t *buf, size_t cap, uint16_t family,
-				  uint32_t seq, uint32_t tunnel_id,
-				  uint32_t session_id)
+				  uint32_t seq, const struct l2tp_parm *p)
 {
 	struct nl_writer w;
 
 	l2tp_start(&w, buf, cap, family, seq, L2TP_CMD_SESSION_DELETE);
-	nlw_u32(&w, L2TP_ATTR_CONN_ID, tunnel_id);
-	nlw_u32(&w, L2TP_ATTR_SESSION_ID, session_id);
+	nlw_u32(&w, L2TP_ATTR_CONN_ID, p->tunnel_id);
+	nlw_u32(&w, L2TP_ATTR_SESSION_ID, p->session_id);
 	return nlw_finish(&w);
 }
 
 ssize_t l2tp_build_session_mtu(uint8_t *buf, size_t cap, uint16_t family,
-			       uint32_t seq, uint32_t tunnel_id,
-			       uint32_t session_id, uint16_t mtu)
+			       uint32_t seq, const struct l2tp_parm *p)
 {
 	struct nl_writer w;
 
 	l2tp_start(&w, buf, cap, family, seq, L2TP_CMD_SESSION_MODIFY);
-	nlw_u32(&w, L2TP_ATTR_CONN_ID, tunnel_id);
-	nlw_u32(&w, L2TP_ATTR_SESSION_ID, session_id);
-	nlw_u16(&w, L2TP_ATTR_MTU, mtu);
+	nlw_u32(&w, L2TP_ATTR_CONN_ID, p->tunnel_id);
+	nlw_u32(&w, L2TP_ATTR_SESSION_ID, p->session_id);
+	nlw_u16(&w, L2TP_ATTR_MTU, p->mtu);
 	return nlw_finish(&w);
 }
 
@@ -276,13 +270,13 @@ static bool nl_next(struct nl_iter *it, struct nl_msg *m)
 	const uint8_t *p;
 	size_t len;
 
-	if (!tlv_next(it, NL_HDR_LEN, true, &p, &len))
+	if (!tlv_next(it, NLMSG_HDRLEN, true, &p, &len))
 		return false;
 	m->type = get16(p + 4);
 	m->flags = get16(p + 6);
 	m->seq = get32(p + 8);
-	m->body = p + NL_HDR_LEN;
-	m->body_len = len - NL_HDR_LEN;
+	m->body = p + NLMSG_HDRLEN;
+	m->body_len = len - NLMSG_HDRLEN;
 	return true;
 }
 
@@ -297,11 +291,11 @@ static bool nla_next(struct nl_iter *it, struct nla *a)
 	const uint8_t *p;
 	size_t len;
 
-	if (!tlv_next(it, NLA_HDR_LEN, false, &p, &len))
+	if (!tlv_next(it, NLA_HDRLEN, false, &p, &len))
 		return false;
 	a->type = get16(p + 2) & NLA_TYPE_MASK;
-	a->val = p + NLA_HDR_LEN;
-	a->len = len - NLA_HDR_LEN;
+	a->val = p + NLA_HDRLEN;
+	a->len = len - NLA_HDRLEN;
 	return true;
 }
 
@@ -311,7 +305,7 @@ static int nl_error_code(const struct nl_msg *m, int *err)
 {
 	int32_t e;
 
-	if (m->type != NL_MSG_ERROR)
+	if (m->type != NLMSG_ERROR)
 		return 0;
 	if (m->body_len < sizeof(e))
 		return -EBADMSG;
@@ -356,11 +350,11 @@ int nl_parse_family(const uint8_t *p, size_t n, uint32_t seq, uint16_t *id)
 				return err;
 			continue; /* the ACK that follows the reply */
 		}
-		if (m.type != GENL_ID_CTRL || m.body_len < GENL_HDR_LEN ||
+		if (m.type != GENL_ID_CTRL || m.body_len < GENL_HDRLEN ||
 		    m.body[0] != CTRL_CMD_NEWFAMILY)
 			continue;
-		struct nl_iter at = { m.body + GENL_HDR_LEN,
-				      m.body_len - GENL_HDR_LEN, false };
+		struct nl_iter at = { m.body + GENL_HDRLEN,
+				      m.body_len - GENL_HDRLEN, false };
 		while (nla_next(&at, &a)) {
 			if (a.type != CTRL_ATTR_FAMILY_ID)
 				continue;
@@ -421,7 +415,7 @@ struct l2tp_nl {
 
 static int nl_socket(int proto, uint32_t groups)
 {
-	struct nl_addr sa = { .family = AF_NETLINK, .groups = groups };
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = groups };
 	int fd, err;
 
 	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, proto);
@@ -437,7 +431,7 @@ static int nl_socket(int proto, uint32_t groups)
 
 static int nl_send(int fd, const uint8_t *msg, size_t len)
 {
-	struct nl_addr kernel = { .family = AF_NETLINK };
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
 	ssize_t r;
 
 	r = sendto(fd, msg, len, 0, (struct sockaddr *)&kernel, sizeof(kernel));
@@ -450,7 +444,7 @@ static int nl_send(int fd, const uint8_t *msg, size_t len)
 static ssize_t nl_recv(int fd, uint8_t *buf, size_t cap, int timeout_ms)
 {
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	struct nl_addr from = { 0 };
+	struct sockaddr_nl from = { 0 };
 	socklen_t fl;
 	ssize_t r;
 
@@ -468,7 +462,7 @@ static ssize_t nl_recv(int fd, uint8_t *buf, size_t cap, int timeout_ms)
 			continue;
 		if (r < 0)
 			return -errno;
-		if (from.pid != 0)
+		if (from.nl_pid != 0)
 			continue; /* only the kernel may answer */
 		if ((size_t)r > cap)
 			return -ENOSPC;
@@ -589,12 +583,10 @@ static int l2tp_request(struct l2tp_nl *nl, ssize_t len)
 	return nl_transact(nl, len, parse_ack_cb, NULL);
 }
 
-int l2tp_tunnel_create(struct l2tp_nl *nl, uint32_t tunnel_id,
-		       uint32_t peer_tunnel_id, int fd)
+int l2tp_tunnel_create(struct l2tp_nl *nl, const struct l2tp_parm *p)
 {
 	return l2tp_request(nl, l2tp_build_tunnel_create(
-		nl->buf, sizeof(nl->buf), nl->family, ++nl->seq, tunnel_id,
-		peer_tunnel_id, fd));
+		nl->buf, sizeof(nl->buf), nl->family, ++nl->seq, p));
 }
 
 int l2tp_tunnel_delete(struct l2tp_nl *nl, uint32_t tunnel_id)
@@ -603,65 +595,22 @@ int l2tp_tunnel_delete(struct l2tp_nl *nl, uint32_t tunnel_id)
 		nl->buf, sizeof(nl->buf), nl->family, ++nl->seq, tunnel_id));
 }
 
-int l2tp_session_create(struct l2tp_nl *nl, uint32_t tunnel_id,
-			uint32_t session_id, uint32_t peer_session_id,
-			const char *ifname)
+int l2tp_session_create(struct l2tp_nl *nl, const struct l2tp_parm *p)
 {
 	return l2tp_request(nl, l2tp_build_session_create(
-		nl->buf, sizeof(nl->buf), nl->family, ++nl->seq, tunnel_id,
-		session_id, peer_session_id, ifname));
+		nl->buf, sizeof(nl->buf), nl->family, ++nl->seq, p));
 }
 
-int l2tp_session_delete(struct l2tp_nl *nl, uint32_t tunnel_id,
-			uint32_t session_id)
+int l2tp_session_delete(struct l2tp_nl *nl, const struct l2tp_parm *p)
 {
 	return l2tp_request(nl, l2tp_build_session_delete(
-		nl->buf, sizeof(nl->buf), nl->family, ++nl->seq, tunnel_id,
-		session_id));
+		nl->buf, sizeof(nl->buf), nl->family, ++nl->seq, p));
 }
 
-int l2tp_session_set_mtu(struct l2tp_nl *nl, uint32_t tunnel_id,
-			 uint32_t session_id, uint16_t mtu)
+int l2tp_session_set_mtu(struct l2tp_nl *nl, const struct l2tp_parm *p)
 {
 	return l2tp_request(nl, l2tp_build_session_mtu(
-		nl->buf, sizeof(nl->buf), nl->family, ++nl->seq, tunnel_id,
-		session_id, mtu));
-}
-
-static int ifreq_for(struct ifreq *ifr, const char *ifname)
-{
-	size_t n = strlen(ifname);
-
-	if (n == 0 || n >= sizeof(ifr->ifr_name))
-		return -EINVAL;
-	memset(ifr, 0, sizeof(*ifr));
-	memcpy(ifr->ifr_name, ifname, n);
-	return 0;
-}
-
-int netdev_set_mtu(int sock, const char *ifname, int mtu)
-{
-	struct ifreq ifr;
-
-	if (ifreq_for(&ifr, ifname))
-		return -EINVAL;
-	ifr.ifr_mtu = mtu;
-	return ioctl(sock, SIOCSIFMTU, &ifr) < 0 ? -errno : 0;
-}
-
-int netdev_set_up(int sock, const char *ifname, bool up)
-{
-	struct ifreq ifr;
-
-	if (ifreq_for(&ifr, ifname))
-		return -EINVAL;
-	if (ioctl(sock, SIOCGIFFLAGS, &ifr) < 0)
-		return -errno;
-	if (up)
-		ifr.ifr_flags |= IFF_UP;
-	else
-		ifr.ifr_flags &= ~IFF_UP;
-	return ioctl(sock, SIOCSIFFLAGS, &ifr) < 0 ? -errno : 0;
+		nl->buf, sizeof(nl->buf), nl->family, ++nl->seq, p));
 }
 
 int link_watch_open(void)
@@ -676,11 +625,26 @@ int link_watch_query(int fd, const char *ifname)
 	uint8_t *ifi;
 	ssize_t len;
 
-	nlw_start(&w, buf, sizeof(buf), RTM_GETLINK, NL_F_REQUEST, 1);
+	nlw_start(&w, buf, sizeof(buf), RTM_GETLINK, NLM_F_REQUEST, 1);
 	nlw_reserve_zero(&w, IFINFO_HDR_LEN, &ifi);
 	nlw_str(&w, IFLA_IFNAME, ifname);
 	len = nlw_finish(&w);
 	if (len < 0)
 		return (int)len;
 	return nl_send(fd, buf, (size_t)len);
+}
+
+ssize_t link_watch_read(int fd, uint8_t *buf, size_t cap)
+{
+	for (;;) {
+		struct sockaddr_nl from = { 0 };
+		socklen_t fl = sizeof(from);
+		ssize_t n = recvfrom(fd, buf, cap, 0, (struct sockaddr *)&from, &fl);
+
+		if (n < 0)
+			return -errno;
+		if (from.nl_pid == 0)
+			return n;
+		/* another process (with CAP_NET_ADMIN) wrote to us */
+	}
 }

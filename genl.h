@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The kernel side of a tunnel: generic netlink family "l2tp", the interface
- * ioctls, and link state over rtnetlink.  Raw AF_NETLINK sockets, no library.
+ * The kernel side of a tunnel over netlink: generic netlink family "l2tp",
+ * and link state over rtnetlink (the interface ioctls are in netdev.h).
+ * Raw AF_NETLINK sockets, no library.
  *
  * Message builders (genl_build_*, l2tp_build_*) and reply parsers
  * (nl_parse_*) are pure so they can be checked byte for byte; the rest does
@@ -17,18 +18,18 @@
 #include <sys/types.h>
 
 /* linux/netlink.h */
-#define NL_HDR_LEN 16
-#define NL_MSG_ERROR 2
-#define NL_MSG_DONE 3
-#define NL_F_REQUEST 0x01
-#define NL_F_MULTI 0x02
-#define NL_F_ACK 0x04
-#define NL_F_DUMP 0x300
-#define NLA_HDR_LEN 4
+#define NLMSG_HDRLEN 16
+#define NLMSG_ERROR 2
+#define NLMSG_DONE 3
+#define NLM_F_REQUEST 0x01
+#define NLM_F_MULTI 0x02
+#define NLM_F_ACK 0x04
+#define NLM_F_DUMP 0x300
+#define NLA_HDRLEN 4
 #define NLA_TYPE_MASK 0x3fff
 
 /* linux/genetlink.h */
-#define GENL_HDR_LEN 4
+#define GENL_HDRLEN 4
 #define GENL_ID_CTRL 0x10
 #define CTRL_CMD_NEWFAMILY 1
 #define CTRL_CMD_GETFAMILY 3
@@ -93,24 +94,36 @@ enum {
 
 #define NL_BUF_SIZE 8192
 
+/*
+ * What a request says about one tunnel and its session, as the kernel
+ * names it: tunnel_id L2TP_ATTR_CONN_ID, peer_tunnel_id
+ * L2TP_ATTR_PEER_CONN_ID, session_id L2TP_ATTR_SESSION_ID, peer_session_id
+ * L2TP_ATTR_PEER_SESSION_ID.  Named fields, so that no id takes another's
+ * place unnoticed; each request reads the fields it needs.
+ */
+struct l2tp_parm {
+	uint32_t tunnel_id;
+	uint32_t peer_tunnel_id;
+	uint32_t session_id;
+	uint32_t peer_session_id;
+	int fd;             /* TUNNEL_CREATE: the connected UDP socket */
+	const char *ifname; /* SESSION_CREATE */
+	uint16_t mtu;       /* SESSION_MODIFY */
+};
+
 /* Pure builders: return the message length, or -ENOSPC / -EINVAL. */
 ssize_t genl_build_getfamily(uint8_t *buf, size_t cap, uint32_t seq,
 			     const char *name);
 ssize_t l2tp_build_tunnel_create(uint8_t *buf, size_t cap, uint16_t family,
-				 uint32_t seq, uint32_t tunnel_id,
-				 uint32_t peer_tunnel_id, int fd);
+				 uint32_t seq, const struct l2tp_parm *p);
 ssize_t l2tp_build_tunnel_delete(uint8_t *buf, size_t cap, uint16_t family,
 				 uint32_t seq, uint32_t tunnel_id);
 ssize_t l2tp_build_session_create(uint8_t *buf, size_t cap, uint16_t family,
-				  uint32_t seq, uint32_t tunnel_id,
-				  uint32_t session_id, uint32_t peer_session_id,
-				  const char *ifname);
+				  uint32_t seq, const struct l2tp_parm *p);
 ssize_t l2tp_build_session_delete(uint8_t *buf, size_t cap, uint16_t family,
-				  uint32_t seq, uint32_t tunnel_id,
-				  uint32_t session_id);
+				  uint32_t seq, const struct l2tp_parm *p);
 ssize_t l2tp_build_session_mtu(uint8_t *buf, size_t cap, uint16_t family,
-			       uint32_t seq, uint32_t tunnel_id,
-			       uint32_t session_id, uint16_t mtu);
+			       uint32_t seq, const struct l2tp_parm *p);
 
 /*
  * Pure reply parsers over one recv() buffer.  Both never read past p + n and
@@ -144,24 +157,20 @@ void l2tp_nl_close(struct l2tp_nl *nl);
 uint16_t l2tp_nl_family(const struct l2tp_nl *nl);
 
 /* Each request waits for its ACK (bounded) and returns 0 or -errno. */
-int l2tp_tunnel_create(struct l2tp_nl *nl, uint32_t tunnel_id,
-		       uint32_t peer_tunnel_id, int fd);
+int l2tp_tunnel_create(struct l2tp_nl *nl, const struct l2tp_parm *p);
 int l2tp_tunnel_delete(struct l2tp_nl *nl, uint32_t tunnel_id);
-int l2tp_session_create(struct l2tp_nl *nl, uint32_t tunnel_id,
-			uint32_t session_id, uint32_t peer_session_id,
-			const char *ifname);
-int l2tp_session_delete(struct l2tp_nl *nl, uint32_t tunnel_id,
-			uint32_t session_id);
-int l2tp_session_set_mtu(struct l2tp_nl *nl, uint32_t tunnel_id,
-			 uint32_t session_id, uint16_t mtu);
+int l2tp_session_create(struct l2tp_nl *nl, const struct l2tp_parm *p);
+int l2tp_session_delete(struct l2tp_nl *nl, const struct l2tp_parm *p);
+int l2tp_session_set_mtu(struct l2tp_nl *nl, const struct l2tp_parm *p);
 
-/* Interface ioctls on any AF_INET socket; 0 or -errno. */
-int netdev_set_mtu(int sock, const char *ifname, int mtu);
-int netdev_set_up(int sock, const char *ifname, bool up);
 
 /* A NETLINK_ROUTE socket subscribed to link events; fd or -errno. */
 int link_watch_open(void);
 /* Asks for a dump of ifname's link state; answered through link_watch. */
 int link_watch_query(int fd, const char *ifname);
+/* One message for the link watch: its length, or -errno (-EAGAIN: none
+ * waiting; -ENOBUFS: events were lost, ask again).  Only the kernel's
+ * messages count: any other sender's are dropped unread. */
+ssize_t link_watch_read(int fd, uint8_t *buf, size_t cap);
 
 #endif

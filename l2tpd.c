@@ -33,24 +33,46 @@
 #include "genl.h"
 #include "hooks.h"
 #include "log.h"
+#include "netdev.h"
 #include "proto.h"
 #include "rundir.h"
 #include "tunnel.h"
 
 #define T_NETLINK_RETRY 5000
+#define T_POLL_MAX 3600000
+
+struct app;
+
+/*
+ * Something the loop waits for: a descriptor to read, a deadline, or both.
+ * fd and deadline point at the owner's own values, so a watch registered
+ * once never goes stale: a watch with an fd is idle while that is -1, one
+ * without is driven by its deadline alone (INT64_MAX: nothing due).
+ */
+struct watch {
+	const int *fd;
+	const int64_t *deadline;
+	void (*on_read)(struct app *a, unsigned arg, int64_t now);
+	void (*on_due)(struct app *a, unsigned arg, int64_t now);
+	unsigned arg; /* the broker's index, for its watches */
+};
+
+/* Per broker its socket and its resolver, then the link, the hooks and
+ * the clock of the state machine (or of the netlink retry). */
+enum { MAX_WATCHES = 2 * CLIENT_MAX_BROKERS + 3 };
 
 struct broker_io {
 	int fd;
-	int refused; /* ECONNREFUSED seen on send, reported from the loop */
+	union sockaddr_inet peer; /* what fd is connected to */
 	struct dns_query dns;
+	char name[CLI_HOST_MAX + 8]; /* host:port, for logs */
 };
 
 struct app {
 	struct options opt;
 	struct client_config cfg;
 	struct client client;
-	struct broker brokers[CLIENT_MAX_BROKERS]; /* opt.nbrokers in use */
-	struct broker_io bio[CLIENT_MAX_BROKERS];
+	struct broker_io bio[CLIENT_MAX_BROKERS]; /* opt.nbrokers in use */
 	struct l2tp_nl *nl;
 	int nl_error;
 	int64_t nl_retry_at;
@@ -61,6 +83,10 @@ struct app {
 	int lock_fd;        /* IFNAME.netNS.lock: one l2tpd per interface */
 	int tunnel_lock_fd; /* tunnel-ID.netNS.lock: one per tunnel id */
 	struct hooks hooks;
+	struct watch watches[MAX_WATCHES];
+	unsigned nwatches;
+	int64_t hooks_at;  /* hooks_deadline(), kept current by refresh() */
+	int64_t clock_at;  /* the state machine's deadline, or the netlink retry */
 	uint64_t rng;
 	time_t up_wall;
 	const char *last_error;
@@ -86,19 +112,9 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static struct app *app_of(struct client *c)
+static uint32_t app_random(void *ctx)
 {
-	return c->io;
-}
-
-static struct broker_io *bio_of(struct broker *b)
-{
-	return b->io;
-}
-
-static uint32_t app_random(struct client *c)
-{
-	struct app *a = app_of(c);
+	struct app *a = ctx;
 
 	/* xorshift64*: seeded from getrandom(), plenty for jitter */
 	a->rng ^= a->rng >> 12;
@@ -107,29 +123,44 @@ static uint32_t app_random(struct client *c)
 	return (uint32_t)((a->rng * 2685821657736338717ull) >> 32);
 }
 
-static int io_resolve(struct client *c, struct broker *b)
+/* The resolver's IPv4 addresses as endpoints (port 0); the count. */
+static int inet_addrs(const struct in_addr *in, int n, union sockaddr_inet *out)
 {
-	int n = dns_resolve_local(b->host, b->addrs, BROKER_MAX_ADDRS);
+	for (int i = 0; i < n; i++)
+		out[i] = (union sockaddr_inet){ .in = { .sin_family = AF_INET,
+							.sin_addr = in[i] } };
+	return n;
+}
+
+static int io_resolve(void *ctx, unsigned i, const char *host,
+		      union sockaddr_inet *addrs, unsigned max)
+{
+	struct app *a = ctx;
+	struct in_addr in[BROKER_MAX_ADDRS];
+	int n = dns_resolve_local(host, in, max < BROKER_MAX_ADDRS ? (int)max
+								    : BROKER_MAX_ADDRS);
 	int r;
 
-	if (n != 0)
+	if (n > 0)
+		return inet_addrs(in, n, addrs);
+	if (n < 0)
 		return n;
-	r = dns_query_start(&bio_of(b)->dns, b->host, now_ms());
+	r = dns_query_start(&a->bio[i].dns, host, now_ms());
 	if (r < 0)
-		log_warn("%s: cannot resolve: %s", b->name, strerror(-r));
-	(void)c;
+		log_warn("%s: cannot resolve: %s", a->bio[i].name, strerror(-r));
 	return r;
 }
 
-static void io_resolve_cancel(struct client *c, struct broker *b)
+static void io_resolve_cancel(void *ctx, unsigned i)
 {
-	(void)c;
-	dns_query_cancel(&bio_of(b)->dns);
+	struct app *a = ctx;
+
+	dns_query_cancel(&a->bio[i].dns);
 }
 
-static int io_open(struct client *c, struct broker *b)
+static int io_open(void *ctx, unsigned i, const union sockaddr_inet *to)
 {
-	struct app *a = app_of(c);
+	struct app *a = ctx;
 	struct sockaddr_in local = { .sin_family = AF_INET,
 				     .sin_addr = a->opt.local_ip };
 	int probe = IP_PMTUDISC_PROBE;
@@ -146,10 +177,10 @@ static int io_open(struct client *c, struct broker *b)
 		goto fail;
 	if (bind(fd, (struct sockaddr *)&local, sizeof(local)) < 0)
 		goto fail;
-	if (connect(fd, (struct sockaddr *)&b->addr, sizeof(b->addr)) < 0)
+	if (connect(fd, &to->sa, sizeof(to->in)) < 0)
 		goto fail;
-	bio_of(b)->fd = fd;
-	bio_of(b)->refused = 0;
+	a->bio[i].fd = fd;
+	a->bio[i].peer = *to;
 	return 0;
 fail:
 	err = -errno;
@@ -157,42 +188,35 @@ fail:
 	return err;
 }
 
-static void io_close(struct client *c, struct broker *b)
+static void io_close(void *ctx, unsigned i)
 {
-	(void)c;
-	if (bio_of(b)->fd >= 0)
-		close(bio_of(b)->fd);
-	bio_of(b)->fd = -1;
+	struct app *a = ctx;
+
+	if (a->bio[i].fd >= 0)
+		close(a->bio[i].fd);
+	a->bio[i].fd = -1;
 }
 
-static int io_send(struct client *c, struct broker *b, const uint8_t *p,
-		   size_t n)
+static int io_send(void *ctx, unsigned i, const uint8_t *p, size_t n)
 {
-	int fd = bio_of(b)->fd;
-	ssize_t r;
+	struct app *a = ctx;
+	int fd = a->bio[i].fd;
 
-	(void)c;
 	if (fd < 0)
 		return -EBADF;
-	r = send(fd, p, n, 0);
-	if (r < 0 && errno == ECONNREFUSED) {
-		/* That was a pending ICMP error; this datagram was not sent. */
-		bio_of(b)->refused++;
-		r = send(fd, p, n, 0);
-	}
-	if (r < 0) {
+	if (send(fd, p, n, 0) < 0) {
 		int err = errno;
 
-		if (err != EMSGSIZE && err != EAGAIN)
-			log_debug("%s: send: %s", b->name, strerror(err));
+		if (err != EMSGSIZE && err != EAGAIN && err != ECONNREFUSED)
+			log_debug("%s: send: %s", a->bio[i].name, strerror(err));
 		return -err;
 	}
 	return 0;
 }
 
-static int nl_tunnel_create(void *ctx, uint32_t tid, uint32_t peer, int fd)
+static int nl_tunnel_create(void *ctx, const struct l2tp_parm *p)
 {
-	return l2tp_tunnel_create(ctx, tid, peer, fd);
+	return l2tp_tunnel_create(ctx, p);
 }
 
 static int nl_tunnel_destroy(void *ctx, uint32_t tid)
@@ -205,111 +229,123 @@ static const struct tunnel_ops nl_tunnel_ops = {
 	.destroy = nl_tunnel_destroy,
 };
 
-static int io_tunnel_create(struct client *c, struct broker *b)
+static int io_tunnel_create(void *ctx, unsigned i, const struct tunnel_params *t)
 {
-	struct app *a = app_of(c);
-	uint32_t tid = a->cfg.tunnel_id;
+	struct app *a = ctx;
+	struct l2tp_parm p = { .tunnel_id = t->tunnel_id,
+			       .peer_tunnel_id = t->peer_tunnel_id,
+			       .session_id = t->session_id,
+			       .peer_session_id = t->peer_session_id,
+			       .fd = a->bio[i].fd, .ifname = a->cfg.ifname };
+	const char *name = a->bio[i].name;
 	bool replaced;
 	int r;
 
 	if (!a->nl)
 		return -ENOPROTOOPT;
-	r = tunnel_create(&nl_tunnel_ops, a->nl, a->tunnel_lock_fd >= 0, tid,
-			  b->peer_tunnel_id, bio_of(b)->fd, &replaced);
+	r = tunnel_create(&nl_tunnel_ops, a->nl, a->tunnel_lock_fd >= 0, &p,
+			  &replaced);
 	if (replaced)
-		log_warn("%s: removed stale kernel tunnel %u", b->name, tid);
+		log_warn("%s: removed stale kernel tunnel %u", name, t->tunnel_id);
 	if (r < 0) {
-		log_err("%s: TUNNEL_CREATE %u: %s", b->name, tid, strerror(-r));
+		log_err("%s: TUNNEL_CREATE %u: %s", name, t->tunnel_id, strerror(-r));
 		return r;
 	}
-	r = l2tp_session_create(a->nl, tid, b->session_id, b->peer_session_id,
-				a->cfg.ifname);
+	r = l2tp_session_create(a->nl, &p);
 	if (r < 0) {
-		log_err("%s: SESSION_CREATE %u/%u %s: %s", b->name, tid,
-			b->session_id, a->cfg.ifname, strerror(-r));
-		(void)l2tp_tunnel_delete(a->nl, tid);
+		log_err("%s: SESSION_CREATE %u/%u %s: %s", name, t->tunnel_id,
+			t->session_id, a->cfg.ifname, strerror(-r));
+		(void)l2tp_tunnel_delete(a->nl, t->tunnel_id);
 		return r;
 	}
 	a->up_wall = time(NULL);
 	return 0;
 }
 
-static void io_tunnel_delete(struct client *c, struct broker *b)
+static void io_tunnel_delete(void *ctx, unsigned i, const struct tunnel_params *t)
 {
-	struct app *a = app_of(c);
-	uint32_t tid = a->cfg.tunnel_id;
+	struct app *a = ctx;
+	const char *name = a->bio[i].name;
+	struct l2tp_parm p = { .tunnel_id = t->tunnel_id,
+			       .session_id = t->session_id };
 	int r;
 
 	if (!a->nl)
 		return;
 	(void)netdev_set_up(a->ioctl_fd, a->cfg.ifname, false);
-	r = l2tp_session_delete(a->nl, tid, b->session_id);
+	r = l2tp_session_delete(a->nl, &p);
 	if (r < 0 && r != -ENODEV)
-		log_warn("%s: SESSION_DELETE %u/%u: %s", b->name, tid,
-			 b->session_id, strerror(-r));
-	r = l2tp_tunnel_delete(a->nl, tid);
+		log_warn("%s: SESSION_DELETE %u/%u: %s", name, t->tunnel_id,
+			 t->session_id, strerror(-r));
+	r = l2tp_tunnel_delete(a->nl, t->tunnel_id);
 	if (r < 0 && r != -ENODEV)
-		log_warn("%s: TUNNEL_DELETE %u: %s", b->name, tid, strerror(-r));
+		log_warn("%s: TUNNEL_DELETE %u: %s", name, t->tunnel_id, strerror(-r));
 }
 
-static int io_set_mtu(struct client *c, struct broker *b, int mtu)
+static int io_set_mtu(void *ctx, unsigned i, const struct tunnel_params *t,
+		      int mtu)
 {
-	struct app *a = app_of(c);
+	struct app *a = ctx;
 	int r = netdev_set_mtu(a->ioctl_fd, a->cfg.ifname, mtu);
 
+	(void)i;
 	/* Current kernels ignore the session MTU; older ones want it. */
-	if (r == 0 && a->nl)
-		(void)l2tp_session_set_mtu(a->nl, a->cfg.tunnel_id,
-					   b->session_id, (uint16_t)mtu);
+	if (r == 0 && a->nl) {
+		struct l2tp_parm p = { .tunnel_id = t->tunnel_id,
+				       .session_id = t->session_id,
+				       .mtu = (uint16_t)mtu };
+
+		(void)l2tp_session_set_mtu(a->nl, &p);
+	}
 	return r;
 }
 
-static void io_hook(struct client *c, struct broker *b, const char *event)
+static void io_hook(void *ctx, const struct client_event *e, const char *event)
 {
-	struct app *a = app_of(c);
+	struct app *a = ctx;
 	char addr[INET_ADDRSTRLEN];
 	struct hook_job j;
 
-	log_info("%s: %s %s", b->name, event, a->cfg.ifname);
+	log_info("%s: %s %s", e->name, event, a->cfg.ifname);
 	if (!a->opt.hook)
 		return;
-	hook_job_init(&j, event, b->mtu);
-	fmt_inet_ntop(AF_INET, &b->addr.sin_addr, addr, sizeof(addr));
+	hook_job_init(&j, event, e->mtu);
+	fmt_inet_ntop(AF_INET, &e->addr.in.sin_addr, addr, sizeof(addr));
 	/* HOOK_ENV_BYTES holds all of these at their longest */
 	(void)hook_job_env(&j, "PATH", "%s", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
 	(void)hook_job_env(&j, "L2TPD_EVENT", "%s", event);
 	(void)hook_job_env(&j, "L2TPD_IFNAME", "%s", a->cfg.ifname);
-	(void)hook_job_env(&j, "L2TPD_BROKER", "%s", b->name);
-	(void)hook_job_env(&j, "L2TPD_BROKER_ADDR", "%s:%u", addr, ntohs(b->addr.sin_port));
+	(void)hook_job_env(&j, "L2TPD_BROKER", "%s", e->name);
+	(void)hook_job_env(&j, "L2TPD_BROKER_ADDR", "%s:%u", addr, ntohs(e->addr.in.sin_port));
 	(void)hook_job_env(&j, "L2TPD_UUID", "%s", a->cfg.uuid);
-	(void)hook_job_env(&j, "L2TPD_MTU", "%d", b->mtu);
+	(void)hook_job_env(&j, "L2TPD_MTU", "%d", e->mtu);
 	(void)hook_job_env(&j, "L2TPD_TUNNEL_ID", "%u", a->cfg.tunnel_id);
-	(void)hook_job_env(&j, "L2TPD_PEER_TUNNEL_ID", "%u", b->peer_tunnel_id);
-	(void)hook_job_env(&j, "L2TPD_SESSION_ID", "%u", b->session_id);
-	(void)hook_job_env(&j, "L2TPD_PEER_SESSION_ID", "%u", b->peer_session_id);
+	(void)hook_job_env(&j, "L2TPD_PEER_TUNNEL_ID", "%u", e->ids.peer_tunnel_id);
+	(void)hook_job_env(&j, "L2TPD_SESSION_ID", "%u", e->ids.session_id);
+	(void)hook_job_env(&j, "L2TPD_PEER_SESSION_ID", "%u", e->ids.peer_session_id);
 	hooks_push(&a->hooks, &j, now_ms());
 }
 
 /* IFNAME.state in the run directory, replaced whole on every change. */
-static void write_status(struct app *a, struct broker *b)
+static void write_status(struct app *a, const struct client_event *e)
 {
 	char name[32], addr[INET_ADDRSTRLEN] = "", text[1024];
-	bool up = b->state == BS_KEEPALIVE;
+	bool up = e->state == BS_KEEPALIVE;
 	int n, r;
 
 	fmt_snprintf(name, sizeof(name), "%s.state", a->cfg.ifname);
-	if (b->sock_open || b->up_since)
-		fmt_inet_ntop(AF_INET, &b->addr.sin_addr, addr, sizeof(addr));
+	if (e->addr_known)
+		fmt_inet_ntop(AF_INET, &e->addr.in.sin_addr, addr, sizeof(addr));
 	n = fmt_snprintf(text, sizeof(text),
 		     "state=%s\nbroker=%s\nbroker_addr=%s:%u\n"
 		     "tunnel_id=%u\npeer_tunnel_id=%u\nsession_id=%u\npeer_session_id=%u\n"
 		     "mtu=%d\nup_since_mono_ms=%lld\nup_since_wall=%lld\n"
 		     "reconnects=%u\nlast_error=%s\n",
-		     broker_state_name(b->state), b->name, addr, b->port,
-		     a->cfg.tunnel_id, up ? b->peer_tunnel_id : 0,
-		     up ? b->session_id : 0, up ? b->peer_session_id : 0,
-		     b->mtu, (long long)b->up_since, up ? (long long)a->up_wall : 0LL,
-		     b->reconnects, b->last_error ? strerror(b->last_error) : "");
+		     broker_state_name(e->state), e->name, addr, e->port,
+		     a->cfg.tunnel_id, e->ids.peer_tunnel_id,
+		     e->ids.session_id, e->ids.peer_session_id,
+		     e->mtu, (long long)e->up_since, up ? (long long)a->up_wall : 0LL,
+		     e->reconnects, e->last_error ? strerror(e->last_error) : "");
 	if (n < 0 || (size_t)n >= sizeof(text))
 		return;
 	r = rundir_write(&a->run, name, text, (size_t)n);
@@ -325,13 +361,10 @@ static void remove_status(struct app *a)
 	(void)rundir_remove(&a->run, name);
 }
 
-static void io_changed(struct client *c, struct broker *b)
+static void io_changed(void *ctx, const struct client_event *e)
 {
-	/* Only the broker that matters: the selected one, or any while
-	 * nothing is selected yet. */
-	if (c->selected >= 0 && c->selected != b->index)
-		return;
-	write_status(app_of(c), b);
+	if (e->current)
+		write_status(ctx, e);
 }
 
 static const struct client_ops app_ops = {
@@ -351,9 +384,9 @@ static const struct client_ops app_ops = {
 /* One datagram per wakeup: an idle tunnel then costs one recv per message
  * instead of a second one that only says EAGAIN, and a flood cannot keep
  * the loop here. */
-static void read_broker(struct app *a, struct broker *b, int64_t now)
+static void read_broker(struct app *a, unsigned i, int64_t now)
 {
-	struct broker_io *io = bio_of(b);
+	struct broker_io *io = &a->bio[i];
 	uint8_t buf[PROTO_MAX_DGRAM];
 	struct sockaddr_in from = { 0 };
 	socklen_t fl = sizeof(from);
@@ -363,39 +396,42 @@ static void read_broker(struct app *a, struct broker *b, int64_t now)
 	n = recvfrom(io->fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
 	if (n < 0) {
 		if (errno != EAGAIN && errno != EINTR)
-			client_on_sock_error(&a->client, b, errno, now);
+			client_on_sock_error(&a->client, i, errno, now);
 		return;
 	}
-	if (!tunnel_from_broker(&from, fl, &b->addr))
+	if (!tunnel_from_broker(&from, fl, &io->peer.in))
 		return;
 	if (proto_decode(buf, (size_t)n, PROTO_FROM_BROKER, &m) == 0)
-		client_on_msg(&a->client, b, &m, now);
+		client_on_msg(&a->client, i, &m, now);
 }
 
-static void read_dns(struct app *a, struct broker *b, int64_t now)
+static void read_dns(struct app *a, unsigned i, int64_t now)
 {
-	int r = dns_query_read(&bio_of(b)->dns, b->addrs, BROKER_MAX_ADDRS, now);
+	struct in_addr in[BROKER_MAX_ADDRS];
+	union sockaddr_inet addrs[BROKER_MAX_ADDRS];
+	int r = dns_query_read(&a->bio[i].dns, in, BROKER_MAX_ADDRS, now);
 
 	if (r != 0)
-		client_on_resolved(&a->client, b, r, now);
+		client_on_resolved(&a->client, i, addrs,
+				   r > 0 ? inet_addrs(in, r, addrs) : r, now);
 }
 
-static void read_link(struct app *a, int64_t now)
+static void read_link(struct app *a, unsigned arg, int64_t now)
 {
 	uint8_t buf[NL_BUF_SIZE];
 	bool up;
 
 	for (;;) {
-		ssize_t n = recv(a->link_fd, buf, sizeof(buf), 0);
+		ssize_t n = link_watch_read(a->link_fd, buf, sizeof(buf));
 		int r;
 
-		if (n < 0) {
-			if (errno == ENOBUFS)
-				(void)link_watch_query(a->link_fd, a->opt.bind_iface);
-			if (errno == EINTR || errno == ENOBUFS)
-				continue;
+		(void)arg;
+		if (n == -ENOBUFS)
+			(void)link_watch_query(a->link_fd, a->opt.bind_iface);
+		if (n == -EINTR || n == -ENOBUFS)
+			continue;
+		if (n < 0)
 			return;
-		}
 		r = nl_parse_link(buf, (size_t)n, a->opt.bind_iface, &up);
 		if (r <= 0 || (int)up == a->link_up)
 			continue;
@@ -517,29 +553,131 @@ static void setup_signals(sigset_t *wait_mask)
 	sigdelset(wait_mask, SIGCHLD);
 }
 
-enum { MAX_POLL = 2 * CLIENT_MAX_BROKERS + 1 };
+static void dns_due(struct app *a, unsigned i, int64_t now)
+{
+	int e = dns_query_timeout(&a->bio[i].dns, now);
+
+	if (e < 0)
+		client_on_resolved(&a->client, i, NULL, e, now);
+}
+
+static void hooks_due(struct app *a, unsigned arg, int64_t now)
+{
+	(void)arg;
+	hooks_run(&a->hooks, now);
+}
+
+static void clock_due(struct app *a, unsigned arg, int64_t now)
+{
+	(void)arg;
+	if (a->nl)
+		client_on_timer(&a->client, now);
+	else
+		try_netlink(a, now);
+}
+
+static void watch_add(struct app *a, const int *fd, const int64_t *deadline,
+		      void (*on_read)(struct app *, unsigned, int64_t),
+		      void (*on_due)(struct app *, unsigned, int64_t),
+		      unsigned arg)
+{
+	a->watches[a->nwatches++] = (struct watch){
+		.fd = fd, .deadline = deadline, .on_read = on_read,
+		.on_due = on_due, .arg = arg };
+}
+
+/* The deadlines that are computed rather than stored. */
+static void refresh(struct app *a)
+{
+	a->hooks_at = hooks_deadline(&a->hooks);
+	a->clock_at = a->nl ? client_next_deadline(&a->client) : a->nl_retry_at;
+}
+
+static bool watch_idle(const struct watch *w)
+{
+	return w->fd && *w->fd < 0;
+}
+
+static void run_timers(struct app *a, int64_t now)
+{
+	refresh(a);
+	for (unsigned i = 0; i < a->nwatches; i++) {
+		const struct watch *w = &a->watches[i];
+
+		if (!watch_idle(w) && w->deadline && *w->deadline <= now)
+			w->on_due(a, w->arg, now);
+	}
+}
+
+/* The descriptors to wait for, in pfd with their watch in who; *next is
+ * the earliest deadline. */
+static nfds_t build_pollset(struct app *a, struct pollfd *pfd, unsigned *who,
+			    int64_t *next)
+{
+	nfds_t n = 0;
+
+	refresh(a);
+	*next = INT64_MAX;
+	for (unsigned i = 0; i < a->nwatches; i++) {
+		const struct watch *w = &a->watches[i];
+
+		if (watch_idle(w))
+			continue;
+		if (w->deadline && *w->deadline < *next)
+			*next = *w->deadline;
+		if (w->fd) {
+			pfd[n] = (struct pollfd){ .fd = *w->fd, .events = POLLIN };
+			who[n++] = i;
+		}
+	}
+	return n;
+}
+
+/* Signals are delivered only in here. */
+static int wait_events(struct pollfd *pfd, nfds_t n, int64_t next,
+		       int64_t now, const sigset_t *wait_mask)
+{
+	int64_t wait = next - now;
+	struct timespec ts;
+
+	if (wait < 0)
+		wait = 0;
+	if (wait > T_POLL_MAX)
+		wait = T_POLL_MAX;
+	ts = (struct timespec){ wait / 1000, (long)(wait % 1000) * 1000000 };
+	return ppoll(pfd, n, next == INT64_MAX ? NULL : &ts, wait_mask);
+}
+
+static void dispatch(struct app *a, const struct pollfd *pfd,
+		     const unsigned *who, nfds_t n, int64_t now)
+{
+	for (nfds_t k = 0; k < n; k++) {
+		const struct watch *w = &a->watches[who[k]];
+
+		/* closed, maybe reused, since the set was built */
+		if (pfd[k].revents && *w->fd == pfd[k].fd)
+			w->on_read(a, w->arg, now);
+	}
+}
 
 static int run(struct app *a)
 {
-	struct pollfd pfd[MAX_POLL];
-	struct broker *owner[MAX_POLL];
-	bool is_dns[MAX_POLL];
+	struct pollfd pfd[MAX_WATCHES];
+	unsigned who[MAX_WATCHES];
 	sigset_t wait_mask;
-	int64_t now;
+	int64_t now, next;
 
 	setup_signals(&wait_mask);
 	now = now_ms();
 	try_netlink(a, now);
 	for (;;) {
-		int64_t deadline;
-		unsigned n = 0;
-		int timeout, r;
+		nfds_t n;
+		int r;
 
 		if (got_chld) {
 			got_chld = 0;
 			reap_children(a, now);
 		}
-		hooks_run(&a->hooks, now);
 		if (got_term) {
 			log_info("shutting down");
 			client_stop(&a->client, PROTO_ERR_CLIENT_SHUTDOWN, now);
@@ -554,88 +692,25 @@ static int run(struct app *a)
 			if (a->nl)
 				client_reselect(&a->client, now);
 		}
-		if (!a->nl) {
-			if (now >= a->nl_retry_at)
-				try_netlink(a, now);
-		}
-		for (unsigned i = 0; i < a->client.nbrokers; i++) {
-			struct broker *b = &a->brokers[i];
-			struct broker_io *io = &a->bio[i];
-
-			if (io->refused) {
-				io->refused = 0;
-				client_on_sock_error(&a->client, b, ECONNREFUSED, now);
-			}
-			if (io->dns.fd >= 0 && now >= io->dns.deadline) {
-				int e = dns_query_timeout(&io->dns, now);
-
-				if (e < 0)
-					client_on_resolved(&a->client, b, e, now);
-			}
-		}
-		if (client_next_deadline(&a->client) <= now)
-			client_on_timer(&a->client, now);
-
-		deadline = a->nl ? client_next_deadline(&a->client) : a->nl_retry_at;
-		if (hooks_deadline(&a->hooks) < deadline)
-			deadline = hooks_deadline(&a->hooks);
-		for (unsigned i = 0; i < a->client.nbrokers; i++) {
-			struct broker_io *io = &a->bio[i];
-
-			if (io->fd >= 0) {
-				pfd[n] = (struct pollfd){ .fd = io->fd, .events = POLLIN };
-				owner[n] = &a->brokers[i];
-				is_dns[n++] = false;
-			}
-			if (io->dns.fd >= 0) {
-				pfd[n] = (struct pollfd){ .fd = io->dns.fd, .events = POLLIN };
-				owner[n] = &a->brokers[i];
-				is_dns[n++] = true;
-				if (io->dns.deadline < deadline)
-					deadline = io->dns.deadline;
-			}
-		}
-		if (a->link_fd >= 0) {
-			pfd[n] = (struct pollfd){ .fd = a->link_fd, .events = POLLIN };
-			owner[n] = NULL;
-			is_dns[n++] = false;
-		}
-		if (deadline == INT64_MAX)
-			timeout = -1;
-		else if (deadline <= now)
-			timeout = 0;
-		else if (deadline - now > 3600000)
-			timeout = 3600000;
-		else
-			timeout = (int)(deadline - now);
-
-		struct timespec ts = { timeout / 1000, (long)(timeout % 1000) * 1000000 };
-		r = ppoll(pfd, n, timeout < 0 ? NULL : &ts, &wait_mask);
+		run_timers(a, now);
+		n = build_pollset(a, pfd, who, &next);
+		r = wait_events(pfd, n, next, now, &wait_mask);
 		/* The one clock read per wakeup; handling an event takes far
 		 * less than the millisecond the timers are kept in. */
 		now = now_ms();
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
+		if (r < 0 && errno != EINTR) {
 			log_err("poll: %s", strerror(errno));
 			client_stop(&a->client, PROTO_ERR_CLIENT_FAILURE, now);
 			return 1;
 		}
-		for (unsigned i = 0; i < n && r > 0; i++) {
-			if (!pfd[i].revents)
-				continue;
-			if (!owner[i])
-				read_link(a, now);
-			else if (is_dns[i] && bio_of(owner[i])->dns.fd == pfd[i].fd)
-				read_dns(a, owner[i], now);
-			else if (!is_dns[i] && bio_of(owner[i])->fd == pfd[i].fd)
-				read_broker(a, owner[i], now);
-		}
+		if (r > 0)
+			dispatch(a, pfd, who, n, now);
 	}
 }
 
 static int setup(struct app *a)
 {
+	struct client_broker specs[CLIENT_MAX_BROKERS];
 	uint64_t seed = 0;
 
 	a->cfg.uuid = a->opt.uuid;
@@ -663,16 +738,18 @@ static int setup(struct app *a)
 		return -1;
 	}
 	for (unsigned i = 0; i < a->opt.nbrokers; i++) {
-		struct broker *b = &a->brokers[i];
+		const struct broker_spec *s = &a->opt.brokers[i];
 
-		fmt_snprintf(b->host, sizeof(b->host), "%s", a->opt.brokers[i].host);
-		b->port = a->opt.brokers[i].port;
-		fmt_snprintf(b->name, sizeof(b->name), "%s:%u", b->host, b->port);
+		specs[i] = (struct client_broker){ .host = s->host, .port = s->port };
+		fmt_snprintf(a->bio[i].name, sizeof(a->bio[i].name), "%s:%u",
+			     s->host, s->port);
 		a->bio[i].fd = -1;
 		dns_query_init(&a->bio[i].dns);
-		b->io = &a->bio[i];
+		watch_add(a, &a->bio[i].fd, NULL, read_broker, NULL, i);
+		watch_add(a, &a->bio[i].dns.fd, &a->bio[i].dns.deadline, read_dns,
+			  dns_due, i);
 	}
-	client_init(&a->client, &a->cfg, &app_ops, a, a->brokers, a->opt.nbrokers);
+	client_init(&a->client, &a->cfg, &app_ops, a, specs, a->opt.nbrokers);
 	if (a->opt.bind_iface) {
 		a->link_fd = link_watch_open();
 		if (a->link_fd < 0)
@@ -681,6 +758,9 @@ static int setup(struct app *a)
 		else
 			(void)link_watch_query(a->link_fd, a->opt.bind_iface);
 	}
+	watch_add(a, &a->link_fd, NULL, read_link, NULL, 0);
+	watch_add(a, NULL, &a->hooks_at, NULL, hooks_due, 0);
+	watch_add(a, NULL, &a->clock_at, NULL, clock_due, 0);
 	return 0;
 }
 

@@ -4,19 +4,18 @@
 #include <errno.h>
 
 int tunnel_create(const struct tunnel_ops *ops, void *ctx, bool own_id,
-		  uint32_t tunnel_id, uint32_t peer_tunnel_id, int fd,
-		  bool *replaced)
+		  const struct l2tp_parm *p, bool *replaced)
 {
-	int r = ops->create(ctx, tunnel_id, peer_tunnel_id, fd);
+	int r = ops->create(ctx, p);
 
 	*replaced = false;
 	if (r != -EEXIST || !own_id)
 		return r;
-	r = ops->destroy(ctx, tunnel_id);
+	r = ops->destroy(ctx, p->tunnel_id);
 	if (r < 0 && r != -ENODEV)
 		return r;
 	*replaced = true;
-	return ops->create(ctx, tunnel_id, peer_tunnel_id, fd);
+	return ops->create(ctx, p);
 }
 
 bool tunnel_from_broker(const struct sockaddr_in *from, socklen_t fromlen,

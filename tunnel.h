@@ -12,22 +12,23 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "genl.h"
+
 struct tunnel_ops {
-	int (*create)(void *ctx, uint32_t tunnel_id, uint32_t peer_tunnel_id,
-		      int fd);
+	int (*create)(void *ctx, const struct l2tp_parm *p);
 	int (*destroy)(void *ctx, uint32_t tunnel_id);
 };
 
 /*
- * Creates kernel tunnel tunnel_id.  If one with that id exists (-EEXIST),
+ * Creates kernel tunnel p->tunnel_id (to p->peer_tunnel_id over p->fd).
+ * If one with that id exists (-EEXIST),
  * it is a leftover of ours only when we hold the id's lock (own_id: no
  * live l2tpd has it); then it is removed and the create tried once more,
  * and *replaced says so.  Otherwise -EEXIST, the tunnel left alone.
  * 0 or -errno.
  */
 int tunnel_create(const struct tunnel_ops *ops, void *ctx, bool own_id,
-		  uint32_t tunnel_id, uint32_t peer_tunnel_id, int fd,
-		  bool *replaced);
+		  const struct l2tp_parm *p, bool *replaced);
 
 /* A datagram from (fromlen bytes of it, from recvfrom) is the broker's
  * only if it comes from the broker's address and port exactly. */

@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "genl.h"
+#include "netdev.h"
 #include "proto.h"
 
 #define MAX_LISTEN 8
@@ -555,8 +556,9 @@ static int tunnel_set_mtu(struct broker *b, struct tunnel *t, int mtu)
 		r = netdev_set_mtu(b->ioctl_fd, t->ifname, mtu);
 		if (r < 0)
 			return r;
-		(void)l2tp_session_set_mtu(b->nl, t->id, t->session_id,
-					   (uint16_t)mtu);
+		(void)l2tp_session_set_mtu(b->nl, &(struct l2tp_parm){
+			.tunnel_id = t->id, .session_id = t->session_id,
+			.mtu = (uint16_t)mtu });
 	}
 	t->mtu = mtu;
 	return 0;
@@ -586,7 +588,8 @@ static void kernel_down(struct broker *b, struct tunnel *t)
 	int r;
 
 	if (t->kernel_session) {
-		r = l2tp_session_delete(b->nl, t->id, t->session_id);
+		r = l2tp_session_delete(b->nl, &(struct l2tp_parm){
+			.tunnel_id = t->id, .session_id = t->session_id });
 		if (r < 0 && r != -ENODEV)
 			warn_err(-r, "delete session %u/%u", t->id,
 				 t->session_id);
@@ -609,14 +612,16 @@ static int kernel_up(struct broker *b, struct tunnel *t)
 		t->mtu = tunnel_target_mtu(b, t);
 		return 0;
 	}
-	r = l2tp_tunnel_create(b->nl, t->id, t->peer_id, t->fd);
+	r = l2tp_tunnel_create(b->nl, &(struct l2tp_parm){
+		.tunnel_id = t->id, .peer_tunnel_id = t->peer_id, .fd = t->fd });
 	if (r < 0) {
 		warn_err(-r, "create tunnel %u (peer %u)", t->id, t->peer_id);
 		return r;
 	}
 	t->kernel_tunnel = true;
-	r = l2tp_session_create(b->nl, t->id, t->session_id,
-				t->peer_session_id, t->ifname);
+	r = l2tp_session_create(b->nl, &(struct l2tp_parm){
+		.tunnel_id = t->id, .session_id = t->session_id,
+		.peer_session_id = t->peer_session_id, .ifname = t->ifname });
 	if (r < 0) {
 		warn_err(-r, "create session %u/%u %s", t->id, t->session_id,
 			 t->ifname);

@@ -3,7 +3,8 @@
  * The client's whole inbound path with the I/O stubbed: the input is a
  * script of records, each [op][len][len bytes], that delivers datagrams
  * from either of two brokers (decoded as l2tpd.c decodes them), moves the
- * clock, reports socket errors or stops, reselects and kicks the client,
+ * clock, reports socket errors (and refusals found by sends) or stops,
+ * reselects and kicks the client,
  * and takes the link down and up.
  * Invariants: hooks stay paired and a stopped client holds nothing.
  */
@@ -18,66 +19,80 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 struct stub {
 	int ups, downs, kernel, sockets;
 	int fail_tunnel;
+	unsigned refuse_sends;
 	uint32_t rnd;
 };
 
 static struct stub st;
 
-static int s_resolve(struct client *c, struct broker *b)
+static int s_resolve(void *ctx, unsigned b, const char *host,
+		     union sockaddr_inet *addrs, unsigned max)
 {
-	(void)c;
-	b->addrs[0].s_addr = htonl(0x0A000001 + (uint32_t)b->index);
+	(void)ctx;
+	assert(b < 2 && host[0] && max >= 1);
+	addrs[0] = (union sockaddr_inet){ .in = {
+		.sin_family = AF_INET,
+		.sin_addr.s_addr = htonl(0x0A000001 + b) } };
 	return 1;
 }
 
-static void s_resolve_cancel(struct client *c, struct broker *b) { (void)c; (void)b; }
+static void s_resolve_cancel(void *ctx, unsigned b) { (void)ctx; (void)b; }
 
-static int s_open(struct client *c, struct broker *b)
+static int s_open(void *ctx, unsigned b, const union sockaddr_inet *to)
 {
-	(void)c; (void)b;
+	(void)ctx;
+	assert(to->in.sin_family == AF_INET &&
+	       to->in.sin_addr.s_addr == htonl(0x0A000001 + b));
 	st.sockets++;
 	return 0;
 }
 
-static void s_close(struct client *c, struct broker *b)
+static void s_close(void *ctx, unsigned b)
 {
-	(void)c; (void)b;
+	(void)ctx; (void)b;
 	st.sockets--;
 }
 
-static int s_send(struct client *c, struct broker *b, const uint8_t *p, size_t n)
+static int s_send(void *ctx, unsigned b, const uint8_t *p, size_t n)
 {
-	(void)c; (void)b;
+	(void)ctx; (void)b;
 	assert(n >= PROTO_MIN_DGRAM && n <= PROTO_MAX_DGRAM && p[0] == 0x80);
+	if (st.refuse_sends) {
+		st.refuse_sends--;
+		return -ECONNREFUSED;
+	}
 	return 0;
 }
 
-static int s_tunnel_create(struct client *c, struct broker *b)
+static int s_tunnel_create(void *ctx, unsigned b, const struct tunnel_params *t)
 {
-	(void)c;
-	assert(b->session_id && b->peer_session_id && b->peer_tunnel_id);
+	(void)ctx; (void)b;
+	assert(t->tunnel_id == 7 && t->session_id && t->peer_session_id &&
+	       t->peer_tunnel_id);
 	if (st.fail_tunnel)
 		return -EEXIST;
 	st.kernel++;
 	return 0;
 }
 
-static void s_tunnel_delete(struct client *c, struct broker *b)
+static void s_tunnel_delete(void *ctx, unsigned b, const struct tunnel_params *t)
 {
-	(void)c; (void)b;
+	(void)ctx; (void)b; (void)t;
 	st.kernel--;
 }
 
-static int s_set_mtu(struct client *c, struct broker *b, int mtu)
+static int s_set_mtu(void *ctx, unsigned b, const struct tunnel_params *t,
+		     int mtu)
 {
-	(void)c; (void)b;
+	(void)ctx; (void)b; (void)t;
 	assert(mtu >= PROTO_MTU_FLOOR && mtu <= 1500 - PROTO_TUNNEL_OVERHEAD);
 	return 0;
 }
 
-static void s_hook(struct client *c, struct broker *b, const char *event)
+static void s_hook(void *ctx, const struct client_event *e, const char *event)
 {
-	(void)c; (void)b;
+	(void)ctx;
+	assert(e->broker < 2 && e->addr_known);
 	if (!strcmp(event, "session.up"))
 		st.ups++;
 	else if (!strcmp(event, "session.down"))
@@ -85,9 +100,9 @@ static void s_hook(struct client *c, struct broker *b, const char *event)
 	assert(st.ups - st.downs == 0 || st.ups - st.downs == 1);
 }
 
-static uint32_t s_random(struct client *c)
+static uint32_t s_random(void *ctx)
 {
-	(void)c;
+	(void)ctx;
 	st.rnd = st.rnd * 1103515245u + 12345u;
 	return st.rnd;
 }
@@ -112,24 +127,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		.limit_kbps = 1000, .features = PROTO_FEATURE_UNIQUE_SESSION_ID,
 		.strategy = SELECT_USAGE,
 	};
-	struct broker brokers[2];
-	struct client c;
+	static const struct client_broker brokers[2] = {
+		{ .host = "10.0.0.1", .port = 8942 },
+		{ .host = "10.0.0.2", .port = 8942 },
+	};
+	static struct client c;
 	int64_t now = 1000;
 	size_t i = 0;
 
 	memset(&st, 0, sizeof(st));
-	memset(brokers, 0, sizeof(brokers));
-	for (int k = 0; k < 2; k++) {
-		strcpy(brokers[k].host, k ? "10.0.0.2" : "10.0.0.1");
-		brokers[k].port = 8942;
-		strcpy(brokers[k].name, brokers[k].host);
-	}
 	client_init(&c, &cfg, &ops, NULL, brokers, 2);
 	client_start(&c, now);
 	while (i + 2 <= size) {
 		uint8_t op = data[i], len = data[i + 1];
 		const uint8_t *arg = data + i + 2;
-		struct broker *b = &brokers[(op >> 3) & 1];
+		unsigned b = (op >> 3) & 1;
 		struct proto_msg m;
 
 		if (len > size - i - 2)
@@ -155,6 +167,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		case 5:
 			st.fail_tunnel = len & 1;
+			st.refuse_sends = (len >> 1) & 3;
 			break;
 		case 6:
 			client_reselect(&c, now);

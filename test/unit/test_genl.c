@@ -20,6 +20,8 @@
 #include "genl.h"
 
 #include <errno.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,6 +114,9 @@ struct want_msg {
 	size_t nattrs;
 };
 
+/* A request's parameters, named as the builders take them. */
+#define PARM(...) (&(const struct l2tp_parm){ __VA_ARGS__ })
+
 /* Built by build_request(); index matches reqs[]. */
 static ssize_t build_request(size_t i, uint8_t *buf, size_t cap)
 {
@@ -119,32 +124,36 @@ static ssize_t build_request(size_t i, uint8_t *buf, size_t cap)
 	case 0:
 		return genl_build_getfamily(buf, cap, 5819, "l2tp");
 	case 1:
-		return l2tp_build_tunnel_create(buf, cap, FAMILY, 5822, 1, 100,
-						6);
+		return l2tp_build_tunnel_create(buf, cap, FAMILY, 5822,
+			PARM(.tunnel_id = 1, .peer_tunnel_id = 100, .fd = 6));
 	case 2:
-		return l2tp_build_session_create(buf, cap, FAMILY, 5823, 1, 1,
-						 100, "l2tp0");
+		return l2tp_build_session_create(buf, cap, FAMILY, 5823,
+			PARM(.tunnel_id = 1, .session_id = 1,
+			     .peer_session_id = 100, .ifname = "l2tp0"));
 	case 3:
-		return l2tp_build_session_mtu(buf, cap, FAMILY, 5824, 1, 1,
-					      1446);
+		return l2tp_build_session_mtu(buf, cap, FAMILY, 5824,
+			PARM(.tunnel_id = 1, .session_id = 1, .mtu = 1446));
 	case 4:
-		return l2tp_build_session_delete(buf, cap, FAMILY, 5826, 1, 1);
+		return l2tp_build_session_delete(buf, cap, FAMILY, 5826,
+			PARM(.tunnel_id = 1, .session_id = 1));
 	case 5:
 		return l2tp_build_tunnel_delete(buf, cap, FAMILY, 5827, 1);
 	case 6:
 		return l2tp_build_tunnel_create(buf, cap, 0xbeef, 0xfffffffe,
-						0xdeadbeef, 0x01020304,
-						INT_MAX);
+			PARM(.tunnel_id = 0xdeadbeef, .peer_tunnel_id = 0x01020304,
+			     .fd = INT_MAX));
 	case 7:
 		return l2tp_build_session_create(buf, cap, FAMILY, 7,
-						 0xdeadbeef, 0xcafef00d,
-						 0x0badc0de,
-						 "abcdefghijklmno");
+			PARM(.tunnel_id = 0xdeadbeef, .session_id = 0xcafef00d,
+			     .peer_session_id = 0x0badc0de,
+			     .ifname = "abcdefghijklmno"));
 	case 8:
-		return l2tp_build_session_create(buf, cap, FAMILY, 8, 2, 3, 4,
-						 "l2");
+		return l2tp_build_session_create(buf, cap, FAMILY, 8,
+			PARM(.tunnel_id = 2, .session_id = 3,
+			     .peer_session_id = 4, .ifname = "l2"));
 	case 9:
-		return l2tp_build_session_mtu(buf, cap, FAMILY, 9, 5, 6, 0xffff);
+		return l2tp_build_session_mtu(buf, cap, FAMILY, 9,
+			PARM(.tunnel_id = 5, .session_id = 6, .mtu = 0xffff));
 	}
 	return -1;
 }
@@ -271,10 +280,10 @@ static size_t put_uint(uint8_t *p, uint32_t v, size_t n, bool little)
 static size_t want_bytes(const struct want_msg *w, bool little, uint8_t *out,
 			 size_t cap)
 {
-	size_t len = NL_HDR_LEN + GENL_HDR_LEN;
+	size_t len = NLMSG_HDRLEN + GENL_HDRLEN;
 
 	for (size_t i = 0; i < w->nattrs; i++)
-		len += (NLA_HDR_LEN + w->attrs[i].size + 3u) & ~3u;
+		len += (NLA_HDRLEN + w->attrs[i].size + 3u) & ~3u;
 	if (len > cap) {
 		fprintf(stderr, "%s: %zu bytes expected\n", w->what, len);
 		exit(2);
@@ -283,7 +292,7 @@ static size_t want_bytes(const struct want_msg *w, bool little, uint8_t *out,
 	uint8_t *p = out;
 	p += put_uint(p, (uint32_t)len, 4, little);
 	p += put_uint(p, w->type, 2, little);
-	p += put_uint(p, NL_F_REQUEST | NL_F_ACK, 2, little);
+	p += put_uint(p, NLM_F_REQUEST | NLM_F_ACK, 2, little);
 	p += put_uint(p, w->seq, 4, little);
 	p += put_uint(p, 0, 4, little); /* nlmsg_pid: the kernel's to fill */
 	*p++ = w->cmd;
@@ -292,7 +301,7 @@ static size_t want_bytes(const struct want_msg *w, bool little, uint8_t *out,
 	for (size_t i = 0; i < w->nattrs; i++) {
 		const struct want_attr *a = &w->attrs[i];
 
-		p += put_uint(p, (uint32_t)(NLA_HDR_LEN + a->size), 2, little);
+		p += put_uint(p, (uint32_t)(NLA_HDRLEN + a->size), 2, little);
 		p += put_uint(p, a->type, 2, little);
 		if (a->str)
 			memcpy(p, a->str, a->size);
@@ -391,35 +400,38 @@ SUITE(genl_build_invalid)
 
 	for (size_t i = 0; i < sizeof(bad_names) / sizeof(bad_names[0]); i++) {
 		memset(buf, 0xc3, sizeof(buf));
+		const struct l2tp_parm *p = PARM(.tunnel_id = 1, .session_id = 1,
+						 .peer_session_id = 100,
+						 .ifname = bad_names[i]);
+
 		if (!CHECK_EQ(l2tp_build_session_create(buf, sizeof(buf), FAMILY,
-							1, 1, 1, 100,
-							bad_names[i]),
+							1, p),
 			      -EINVAL))
 			printf("  at: ifname \"%s\"\n", bad_names[i]);
 		for (k = 0; k < sizeof(buf) && buf[k] == 0xc3; k++)
 			;
 		CHECK_EQ(k, sizeof(buf));
 		/* even when there is no room at all */
-		CHECK_EQ(l2tp_build_session_create(buf, 0, FAMILY, 1, 1, 1, 100,
-						   bad_names[i]),
-			 -EINVAL);
+		CHECK_EQ(l2tp_build_session_create(buf, 0, FAMILY, 1, p), -EINVAL);
 	}
 	static const int bad_fds[] = { -1, -2, INT_MIN };
 	for (size_t i = 0; i < sizeof(bad_fds) / sizeof(bad_fds[0]); i++) {
 		memset(buf, 0xc3, sizeof(buf));
-		CHECK_EQ(l2tp_build_tunnel_create(buf, sizeof(buf), FAMILY, 1, 1,
-						  100, bad_fds[i]),
+		const struct l2tp_parm *p = PARM(.tunnel_id = 1,
+						 .peer_tunnel_id = 100,
+						 .fd = bad_fds[i]);
+
+		CHECK_EQ(l2tp_build_tunnel_create(buf, sizeof(buf), FAMILY, 1, p),
 			 -EINVAL);
 		for (k = 0; k < sizeof(buf) && buf[k] == 0xc3; k++)
 			;
 		CHECK_EQ(k, sizeof(buf));
-		CHECK_EQ(l2tp_build_tunnel_create(buf, 0, FAMILY, 1, 1, 100,
-						  bad_fds[i]),
-			 -EINVAL);
+		CHECK_EQ(l2tp_build_tunnel_create(buf, 0, FAMILY, 1, p), -EINVAL);
 	}
 	/* fd 0 is a valid descriptor. */
-	CHECK_EQ(l2tp_build_tunnel_create(buf, sizeof(buf), FAMILY, 1, 1, 100,
-					  0),
+	CHECK_EQ(l2tp_build_tunnel_create(buf, sizeof(buf), FAMILY, 1,
+					  PARM(.tunnel_id = 1, .peer_tunnel_id = 100,
+					       .fd = 0)),
 		 60);
 	CHECK_EQ(rd32(buf + 56), 0);
 }
@@ -454,7 +466,7 @@ static void nlb_align(struct nlb *w)
 
 static void nlb_msg(struct nlb *w, uint16_t type, uint16_t flags, uint32_t seq)
 {
-	uint8_t h[NL_HDR_LEN] = { 0 };
+	uint8_t h[NLMSG_HDRLEN] = { 0 };
 
 	nlb_align(w);
 	w->msg = w->len;
@@ -472,9 +484,9 @@ static void nlb_end(struct nlb *w)
 
 static void nlb_attr(struct nlb *w, uint16_t type, const void *p, size_t n)
 {
-	uint8_t h[NLA_HDR_LEN];
+	uint8_t h[NLA_HDRLEN];
 
-	wr16(h, (uint16_t)(NLA_HDR_LEN + n));
+	wr16(h, (uint16_t)(NLA_HDRLEN + n));
 	wr16(h + 2, type);
 	nlb_put(w, h, sizeof(h));
 	nlb_put(w, p, n);
@@ -505,7 +517,7 @@ static void nlb_str(struct nlb *w, uint16_t type, const char *s)
 
 static void nlb_nest(struct nlb *w, uint16_t type)
 {
-	uint8_t h[NLA_HDR_LEN] = { 0 };
+	uint8_t h[NLA_HDRLEN] = { 0 };
 
 	w->nest[w->depth++] = w->len;
 	wr16(h + 2, type | NLA_F_NESTED);
@@ -524,16 +536,16 @@ static void nlb_nest_end(struct nlb *w)
 static void nlb_error(struct nlb *w, uint32_t seq, int32_t err,
 		      const uint8_t *req, size_t req_len)
 {
-	uint8_t h[NL_HDR_LEN] = { 0 };
+	uint8_t h[NLMSG_HDRLEN] = { 0 };
 
-	nlb_msg(w, NL_MSG_ERROR, err ? 0 : 0x100 /* NLM_F_CAPPED */, seq);
+	nlb_msg(w, NLMSG_ERROR, err ? 0 : 0x100 /* NLM_F_CAPPED */, seq);
 	nlb_put(w, &err, sizeof(err));
 	if (req && req_len) {
-		nlb_put(w, req, err ? req_len : NL_HDR_LEN);
+		nlb_put(w, req, err ? req_len : NLMSG_HDRLEN);
 	} else {
 		wr32(h, 36);
 		wr16(h + 4, FAMILY);
-		wr16(h + 6, NL_F_REQUEST | NL_F_ACK);
+		wr16(h + 6, NLM_F_REQUEST | NLM_F_ACK);
 		wr32(h + 8, seq);
 		nlb_put(w, h, sizeof(h));
 	}
@@ -543,7 +555,7 @@ static void nlb_error(struct nlb *w, uint32_t seq, int32_t err,
 /* The controller's answer to GETFAMILY "l2tp", as a kernel sends it. */
 static void nlb_newfamily(struct nlb *w, uint32_t seq, uint16_t id)
 {
-	static const uint8_t genl[GENL_HDR_LEN] = { CTRL_CMD_NEWFAMILY, 2, 0,
+	static const uint8_t genl[GENL_HDRLEN] = { CTRL_CMD_NEWFAMILY, 2, 0,
 						    0 };
 
 	nlb_msg(w, GENL_ID_CTRL, 0, seq);
@@ -641,7 +653,7 @@ SUITE(genl_parse_ack)
 	CHECK_EQ(ack_exact(w.b, w.len, SEQ), -EPERM);
 	/* A non-error message with our seq is not the answer. */
 	nlb_init(&w);
-	nlb_msg(&w, NL_MSG_DONE, NL_F_MULTI, SEQ);
+	nlb_msg(&w, NLMSG_DONE, NLM_F_MULTI, SEQ);
 	nlb_put(&w, &(int32_t){ 0 }, 4);
 	nlb_end(&w);
 	nlb_error(&w, SEQ, -EINVAL, NULL, 0);
@@ -659,7 +671,7 @@ SUITE(genl_parse_ack)
 	/* Truncated header. */
 	nlb_init(&w);
 	nlb_error(&w, SEQ, 0, NULL, 0);
-	for (size_t n = 1; n < NL_HDR_LEN; n++)
+	for (size_t n = 1; n < NLMSG_HDRLEN; n++)
 		CHECK_EQ(ack_exact(w.b, n, SEQ), -EBADMSG);
 
 	/* nlmsg_len below the header size (0 must not loop forever). */
@@ -687,10 +699,10 @@ SUITE(genl_parse_ack)
 	/* NLMSG_ERROR too short for its error code. */
 	for (uint32_t body = 0; body < 4; body++) {
 		nlb_init(&w);
-		nlb_msg(&w, NL_MSG_ERROR, 0, SEQ);
+		nlb_msg(&w, NLMSG_ERROR, 0, SEQ);
 		nlb_put(&w, "\0\0\0\0", body);
-		w.len = NL_HDR_LEN + body;
-		wr32(w.b, NL_HDR_LEN + body);
+		w.len = NLMSG_HDRLEN + body;
+		wr32(w.b, NLMSG_HDRLEN + body);
 		CHECK_EQ(ack_exact(w.b, w.len, SEQ), -EBADMSG);
 	}
 	/* Positive or out-of-range error values. */
@@ -698,7 +710,7 @@ SUITE(genl_parse_ack)
 	for (size_t i = 0; i < sizeof(weird) / sizeof(weird[0]); i++) {
 		nlb_init(&w);
 		nlb_error(&w, SEQ, 0, NULL, 0);
-		wr32(w.b + NL_HDR_LEN, (uint32_t)weird[i]);
+		wr32(w.b + NLMSG_HDRLEN, (uint32_t)weird[i]);
 		if (!CHECK_EQ(ack_exact(w.b, w.len, SEQ), -EBADMSG))
 			printf("  at: error %d\n", weird[i]);
 	}
@@ -781,7 +793,7 @@ SUITE(genl_parse_family)
 	 * ignored. */
 	nlb_init(&w);
 	nlb_newfamily(&w, 5819, FAMILY);
-	w.b[NL_HDR_LEN] = 2; /* CTRL_CMD_DELFAMILY */
+	w.b[NLMSG_HDRLEN] = 2; /* CTRL_CMD_DELFAMILY */
 	CHECK_EQ(family_exact(w.b, w.len, 5819, &id), 1);
 	nlb_init(&w);
 	nlb_newfamily(&w, 5819, FAMILY);
@@ -790,8 +802,8 @@ SUITE(genl_parse_family)
 	nlb_init(&w);
 	nlb_msg(&w, GENL_ID_CTRL, 0, 5819);
 	nlb_put(&w, "\1\2", 2);
-	w.len = NL_HDR_LEN + 2;
-	wr32(w.b, NL_HDR_LEN + 2);
+	w.len = NLMSG_HDRLEN + 2;
+	wr32(w.b, NLMSG_HDRLEN + 2);
 	CHECK_EQ(family_exact(w.b, w.len, 5819, &id), 1);
 
 	/* FAMILY_ID with a wrong length, or zero, or missing. */
@@ -856,7 +868,7 @@ SUITE(genl_parse_family)
 		nlb_msg(&w, GENL_ID_CTRL, 0, 5819);
 		nlb_put(&w, genl, sizeof(genl));
 		nlb_put(&w, "\x08\x00", 2);
-		w.len = NL_HDR_LEN + GENL_HDR_LEN + 2;
+		w.len = NLMSG_HDRLEN + GENL_HDRLEN + 2;
 		wr32(w.b, (uint32_t)w.len);
 		CHECK_EQ(family_exact(w.b, w.len, 5819, &id), -EBADMSG);
 	}
@@ -868,7 +880,7 @@ SUITE(genl_parse_family)
 	/* Malformed error reply. */
 	nlb_init(&w);
 	nlb_error(&w, 5819, 0, NULL, 0);
-	wr32(w.b + NL_HDR_LEN, 5);
+	wr32(w.b + NLMSG_HDRLEN, 5);
 	CHECK_EQ(family_exact(w.b, w.len, 5819, &id), -EBADMSG);
 
 	/* Every truncation of the reply alone and of reply + ACK. */
@@ -950,7 +962,7 @@ SUITE(genl_parse_link)
 	/* Other message types are skipped. */
 	nlb_init(&w);
 	nlb_error(&w, 1, 0, NULL, 0);
-	nlb_msg(&w, NL_MSG_DONE, NL_F_MULTI, 1);
+	nlb_msg(&w, NLMSG_DONE, NLM_F_MULTI, 1);
 	nlb_put(&w, &(int32_t){ 0 }, 4);
 	nlb_end(&w);
 	nlb_link(&w, RTM_NEWLINK, "l2tp0", IFF_UP_ | IFF_RUNNING_);
@@ -1001,9 +1013,9 @@ SUITE(genl_parse_link)
 	nlb_u32(&w, 4, 1446);
 	nlb_str(&w, IFLA_IFNAME, "l2tp0");
 	nlb_end(&w);
-	wr16(w.b + NL_HDR_LEN + IFINFO_HDR_LEN, 2);
+	wr16(w.b + NLMSG_HDRLEN + IFINFO_HDR_LEN, 2);
 	CHECK_EQ(link_exact(w.b, w.len, "l2tp0", &up), -EBADMSG);
-	wr16(w.b + NL_HDR_LEN + IFINFO_HDR_LEN, 0x100);
+	wr16(w.b + NLMSG_HDRLEN + IFINFO_HDR_LEN, 0x100);
 	CHECK_EQ(link_exact(w.b, w.len, "l2tp0", &up), -EBADMSG);
 	/* nlmsg_len broken. */
 	nlb_init(&w);
@@ -1106,21 +1118,60 @@ SUITE(genl_parse_fuzz)
 
 		for (size_t k = 0; k < n; k++)
 			m[k] = (uint8_t)rng();
-		for (size_t off = 0; off + NL_HDR_LEN <= n && rng() % 4;) {
+		for (size_t off = 0; off + NLMSG_HDRLEN <= n && rng() % 4;) {
 			uint32_t len = (uint32_t)(rng() % (n - off + 8));
 			static const uint16_t types[] = {
-				NL_MSG_ERROR, NL_MSG_DONE, GENL_ID_CTRL,
+				NLMSG_ERROR, NLMSG_DONE, GENL_ID_CTRL,
 				RTM_NEWLINK, RTM_DELLINK,
 			};
 
 			wr32(m + off, len);
 			wr16(m + off + 4, types[rng() % 5]);
 			wr32(m + off + 8, rng() % 2 ? SEQ : rng());
-			if (len < NL_HDR_LEN)
+			if (len < NLMSG_HDRLEN)
 				break;
 			off += (len + 3) & ~3u;
 		}
 		SWEEP_CHECK(fails, parsers_behave(m, n), "random %u", it);
 	}
 	CHECK_EQ(fails, 0);
+}
+
+/* The link watch believes the kernel only: a process that may send to
+ * our netlink socket (CAP_NET_ADMIN) cannot fake a link going down. */
+SUITE(genl_link_watch_sender)
+{
+	struct { uint16_t family, pad; uint32_t pid, groups; } me = { 0 };
+	socklen_t ml = sizeof(me);
+	int fd = link_watch_open(), forger;
+	uint8_t buf[NL_BUF_SIZE];
+	struct nlb w;
+	ssize_t n;
+
+	if (fd < 0) {
+		printf("genl_link_watch_sender: SKIP, no NETLINK_ROUTE socket: %s\n",
+		       strerror(-fd));
+		return;
+	}
+	forger = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, 0 /* NETLINK_ROUTE */);
+	CHECK(forger >= 0);
+	CHECK_EQ(getsockname(fd, (struct sockaddr *)&me, &ml), 0);
+	nlb_init(&w);
+	nlb_link(&w, RTM_NEWLINK, "l2tpdfake0", 0);
+	n = sendto(forger, w.b, w.len, 0, (struct sockaddr *)&me, sizeof(me));
+	if (n < 0 && errno == EPERM) {
+		/* without CAP_NET_ADMIN nobody can forge: nothing to drop */
+		printf("genl_link_watch_sender: SKIP the forgery, refused without CAP_NET_ADMIN\n");
+	} else {
+		CHECK_EQ(n, (ssize_t)w.len);
+		n = link_watch_read(fd, buf, sizeof(buf));
+		CHECK_EQ(n, -EAGAIN);
+	}
+	/* the kernel's own answers still come through */
+	CHECK_EQ(link_watch_query(fd, "lo"), 0);
+	for (int i = 0; i < 100 && (n = link_watch_read(fd, buf, sizeof(buf))) == -EAGAIN; i++)
+		usleep(1000);
+	CHECK(n > 0);
+	close(forger);
+	close(fd);
 }

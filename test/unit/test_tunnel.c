@@ -17,11 +17,12 @@ struct fake_kernel {
 	int destroy_error;
 };
 
-static int fk_create(void *ctx, uint32_t tid, uint32_t peer, int fd)
+static int fk_create(void *ctx, const struct l2tp_parm *p)
 {
 	struct fake_kernel *k = ctx;
+	uint32_t tid = p->tunnel_id;
+	int fd = p->fd;
 
-	(void)peer;
 	k->creates++;
 	for (int i = 0; i < 4; i++)
 		if (k->ids[i] == tid)
@@ -50,6 +51,11 @@ static int fk_destroy(void *ctx, uint32_t tid)
 	return -ENODEV;
 }
 
+/* tunnel tid to peer over fd */
+#define PARM(tid, peer, sock) \
+	(&(const struct l2tp_parm){ .tunnel_id = (tid), .peer_tunnel_id = (peer), \
+				    .fd = (sock) })
+
 static const struct tunnel_ops fk_ops = { fk_create, fk_destroy };
 
 static int fd_of(const struct fake_kernel *k, uint32_t tid)
@@ -66,19 +72,19 @@ SUITE(tunnel_eexist)
 	bool replaced = true;
 
 	/* nothing there: created, nothing deleted */
-	CHECK_EQ(tunnel_create(&fk_ops, &k, true, 1, 77, 5, &replaced), 0);
+	CHECK_EQ(tunnel_create(&fk_ops, &k, true, PARM(1, 77, 5), &replaced), 0);
 	CHECK(!replaced);
 	CHECK_EQ(k.destroys, 0);
 	CHECK_EQ(fd_of(&k, 1), 5);
 
 	/* the id is another live l2tpd's: its tunnel survives */
-	CHECK_EQ(tunnel_create(&fk_ops, &k, false, 1, 78, 6, &replaced), -EEXIST);
+	CHECK_EQ(tunnel_create(&fk_ops, &k, false, PARM(1, 78, 6), &replaced), -EEXIST);
 	CHECK(!replaced);
 	CHECK_EQ(k.destroys, 0);
 	CHECK_EQ(fd_of(&k, 1), 5);
 
 	/* ours (a crash left it): replaced */
-	CHECK_EQ(tunnel_create(&fk_ops, &k, true, 1, 79, 7, &replaced), 0);
+	CHECK_EQ(tunnel_create(&fk_ops, &k, true, PARM(1, 79, 7), &replaced), 0);
 	CHECK(replaced);
 	CHECK_EQ(k.destroys, 1);
 	CHECK_EQ(fd_of(&k, 1), 7);
@@ -86,13 +92,13 @@ SUITE(tunnel_eexist)
 	/* the delete fails: that error, no second create */
 	k.creates = 0;
 	k.destroy_error = -EPERM;
-	CHECK_EQ(tunnel_create(&fk_ops, &k, true, 1, 80, 8, &replaced), -EPERM);
+	CHECK_EQ(tunnel_create(&fk_ops, &k, true, PARM(1, 80, 8), &replaced), -EPERM);
 	CHECK_EQ(k.creates, 1);
 	CHECK_EQ(fd_of(&k, 1), 7);
 
 	/* another id next to ours: created, ours untouched */
 	k.destroy_error = 0;
-	CHECK_EQ(tunnel_create(&fk_ops, &k, true, 2, 81, 9, &replaced), 0);
+	CHECK_EQ(tunnel_create(&fk_ops, &k, true, PARM(2, 81, 9), &replaced), 0);
 	CHECK(!replaced);
 	CHECK_EQ(fd_of(&k, 2), 9);
 	CHECK_EQ(fd_of(&k, 1), 7);
@@ -100,7 +106,7 @@ SUITE(tunnel_eexist)
 	/* other errors pass through untouched */
 	k.ids[0] = k.ids[1] = k.ids[2] = k.ids[3] = 9;
 	k.destroys = 0;
-	CHECK_EQ(tunnel_create(&fk_ops, &k, true, 3, 82, 10, &replaced), -ENOMEM);
+	CHECK_EQ(tunnel_create(&fk_ops, &k, true, PARM(3, 82, 10), &replaced), -ENOMEM);
 	CHECK_EQ(k.destroys, 0);
 }
 
