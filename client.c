@@ -10,9 +10,13 @@
 #define NO_DEADLINE INT64_MAX
 #define SILENCE_PROBE_LEN PROTO_MIN_DGRAM
 #define MTU_DEFAULT_MAX (1500 - PROTO_TUNNEL_OVERHEAD)
+#define LOOP_SELECT "selection" /* the log's key for rounds that find nobody */
 
 static void client_step(struct client *c, int64_t now);
 static void keepalive_timers(struct client *c, struct broker *b, int64_t now);
+static void keepalive_due(struct client *c, struct broker *b, int64_t now);
+static void outage_start(struct client *c, struct broker *b, bool by_link,
+			 int err, int64_t now);
 
 const char *broker_state_name(enum broker_state s)
 {
@@ -77,20 +81,46 @@ static bool is_network_error(int err)
 	return false;
 }
 
+/* +-25 %, so many routers behind one uplink do not retry in step. */
+static int64_t jitter(struct client *c, int64_t delay)
+{
+	return delay * 3 / 4 + c->ops->random(c) % (uint32_t)(delay / 2 + 1);
+}
+
+static bool refusing(const struct broker *b, int64_t now)
+{
+	return b->refused_since && now - b->refused_since < T_REFUSED_FAST;
+}
+
+static void refused(struct broker *b, int64_t now)
+{
+	if (!b->refused_since)
+		b->refused_since = now ? now : 1;
+}
+
+/* When to ask a broker that has not answered USAGE again. */
+static int64_t usage_retry(struct client *c, struct broker *b, int64_t now)
+{
+	return now + (refusing(b, now) ? jitter(c, T_REFUSED_RETRY) : T_RESEND);
+}
+
 static void net_backoff(struct client *c, struct broker *b, int err,
 			int64_t now)
 {
-	int64_t delay;
 	unsigned shift;
 
 	close_socket(c, b);
 	b->last_error = err;
 	shift = b->fail_streak < 8 ? b->fail_streak : 8;
 	b->fail_streak++;
-	delay = min64((int64_t)T_BACKOFF_MIN << shift, T_BACKOFF_MAX);
-	/* +-25 % so many routers behind one uplink do not retry in step */
-	delay = delay * 3 / 4 + c->ops->random(c) % (uint32_t)(delay / 2 + 1);
-	b->retry_at = now + delay;
+	b->retry_at = now + jitter(c, min64((int64_t)T_BACKOFF_MIN << shift,
+					    T_BACKOFF_MAX));
+	if (c->phase == PHASE_ACTIVE && c->selected != b->index) {
+		/* a candidate no more; the back-off counts at the next round */
+		b->last_error = err;
+		set_state(c, b, BS_IDLE);
+		return;
+	}
 	if (!b->wan_down) {
 		log_warn("%s: cannot reach broker: %s; retrying with back-off",
 			 b->name, strerror(err));
@@ -98,6 +128,12 @@ static void net_backoff(struct client *c, struct broker *b, int err,
 	}
 	b->timer = b->retry_at;
 	set_state(c, b, BS_REINIT);
+}
+
+/* Send errors that say there is no way out at all. */
+static bool is_no_network(int err)
+{
+	return err == ENETUNREACH || err == ENETDOWN || err == EADDRNOTAVAIL;
 }
 
 static int send_msg(struct client *c, struct broker *b,
@@ -112,7 +148,10 @@ static int send_msg(struct client *c, struct broker *b,
 			proto_type_name(m->type), strerror((int)-n));
 		return (int)n;
 	}
-	return c->ops->send(c, b, buf, (size_t)n);
+	n = c->ops->send(c, b, buf, (size_t)n);
+	if (n < 0 && b->state == BS_KEEPALIVE && is_no_network((int)-n))
+		b->unsendable = (int)-n;
+	return (int)n;
 }
 
 /* Sends m; a network error moves the broker into back-off and returns
@@ -140,6 +179,20 @@ static void send_simple(struct client *c, struct broker *b, uint8_t type,
 		m.features = b->cfg->features;
 	}
 	send_or_backoff(c, b, &m, now);
+}
+
+/* The usage question, and a cookie with it (the broker answers COOKIE on
+ * any socket, as it does for the reference client), so that the broker
+ * selected then needs one round trip to the tunnel. */
+static void send_usage(struct client *c, struct broker *b, int64_t now)
+{
+	b->usage_asks++;
+	send_simple(c, b, PROTO_USAGE, now);
+	if (b->state != BS_GET_USAGE)
+		return; /* backing off */
+	b->cookie_asked = now;
+	b->cookie_wanted = true;
+	send_simple(c, b, PROTO_COOKIE, now);
 }
 
 static void send_error(struct client *c, struct broker *b, uint8_t reason)
@@ -196,6 +249,9 @@ static void broker_abandon(struct client *c, struct broker *b, uint8_t reason)
 		b->kernel_up = false;
 	}
 	close_socket(c, b);
+	b->paused = false;
+	b->resuming = false;
+	b->paused_since = 0;
 	b->mtu = 0;
 	b->nrel = 0;
 	b->up_since = 0;
@@ -206,8 +262,8 @@ static void broker_abandon(struct client *c, struct broker *b, uint8_t reason)
 static void broker_fail(struct client *c, struct broker *b, uint8_t reason,
 			int err, const char *why)
 {
-	log_warn("%s: %s%s%s", b->name, why, err ? ": " : "",
-		 err ? strerror(err) : "");
+	log_loop(b->name, LOG_WARNING, "%s: %s%s%s", b->name, why,
+		 err ? ": " : "", err ? strerror(err) : "");
 	b->last_error = err;
 	broker_abandon(c, b, reason);
 }
@@ -230,9 +286,12 @@ static void open_and_query(struct client *c, struct broker *b, int64_t now)
 		return;
 	}
 	b->sock_open = true;
-	b->timer = now + T_RESEND;
+	b->timer = usage_retry(c, b, now);
+	b->usage_asks = 0;
+	b->cookie_at = 0;
+	b->cookie_wanted = false;
 	set_state(c, b, BS_GET_USAGE);
-	send_simple(c, b, PROTO_USAGE, now);
+	send_usage(c, b, now);
 }
 
 static void reset_attempt(struct broker *b)
@@ -305,19 +364,41 @@ static int reopen(struct client *c, struct broker *b)
 static void start_cookie(struct client *c, struct broker *b, int64_t now)
 {
 	b->prepares = 0;
+	b->cookie_at = 0;
 	b->timer = now + T_RESEND;
+	b->cookie_asked = now;
+	b->cookie_wanted = true;
 	set_state(c, b, BS_GET_COOKIE);
 	send_simple(c, b, PROTO_COOKIE, now);
 }
 
+static void start_prepare(struct client *c, struct broker *b, int64_t now)
+{
+	b->prepares = 0;
+	b->timer = now + T_RESEND;
+	set_state(c, b, BS_GET_TUNNEL);
+	send_prepare(c, b, now);
+}
+
 static void broker_select(struct client *c, struct broker *b, int64_t now)
 {
-	log_info("%s: selected (usage %u)", b->name, b->usage);
+	/* A loop line too: a broker that fails again and again is selected
+	 * again and again; the end of the loop brings the count. */
+	log_loop(b->name, LOG_INFO, "%s: selected (usage %u)", b->name, b->usage);
 	b->broken_since = now ? now : 1;
 	b->establish_deadline = now + T_ESTABLISH;
 	b->prepares_total = 0;
 	b->redos = 0;
-	start_cookie(c, b, now);
+	if (b->cookie_at && now - b->cookie_at < T_COOKIE_MAX_AGE) {
+		start_prepare(c, b, now);
+	} else if (b->cookie_wanted && now - b->cookie_asked < T_RESEND) {
+		/* the answer to the one asked with USAGE is on its way */
+		b->prepares = 0;
+		b->timer = b->cookie_asked + T_RESEND;
+		set_state(c, b, BS_GET_COOKIE);
+	} else {
+		start_cookie(c, b, now);
+	}
 }
 
 static void queue_reliable(struct client *c, struct broker *b,
@@ -432,6 +513,20 @@ static void on_pmtud_ack(struct client *c, struct broker *b, uint16_t v,
 		pmtu_collect(c, b, now);
 }
 
+/* The selected broker has its tunnel, or the others' answers are stale. */
+static void drop_candidates(struct client *c)
+{
+	for (unsigned i = 0; i < c->nbrokers; i++) {
+		struct broker *o = &c->brokers[i];
+
+		if ((int)i == c->selected || o->state == BS_IDLE)
+			continue;
+		close_socket(c, o);
+		set_state(c, o, BS_IDLE);
+	}
+	c->candidates_until = 0;
+}
+
 static void tunnel_established(struct client *c, struct broker *b,
 			       const struct proto_msg *m, int64_t now)
 {
@@ -453,6 +548,7 @@ static void tunnel_established(struct client *c, struct broker *b,
 		return;
 	}
 	b->kernel_up = true;
+	drop_candidates(c);
 	b->up_since = now;
 	b->last_rx = now;
 	b->establish_deadline = 0;
@@ -460,7 +556,15 @@ static void tunnel_established(struct client *c, struct broker *b,
 	b->fail_streak = 0;
 	b->ka_next = now + T_KEEPALIVE;
 	b->silence_probes = 0;
+	b->beat_seen = false;
+	b->paused = false;
+	b->resuming = false;
+	b->paused_since = 0;
+	b->unsendable = 0;
 	b->pmtu_interval = T_PMTU_FIRST;
+	/* The failing loop, if there was one, is over. */
+	log_loop_end(b->name);
+	log_loop_end(LOOP_SELECT);
 	log_info("%s: tunnel up: tunnel %u/%u, session %u/%u, %s", b->name,
 		 b->cfg->tunnel_id, b->peer_tunnel_id, b->session_id,
 		 b->peer_session_id, b->cfg->ifname);
@@ -512,26 +616,47 @@ static void on_tunnel(struct client *c, struct broker *b,
 	tunnel_established(c, b, m, now);
 }
 
-static void reachable(struct broker *b, int64_t now)
+/* How long a silence has to be before the probes start. */
+static int64_t silence_after(const struct broker *b)
 {
+	return b->beat_seen ? T_SILENCE_BEAT : T_SILENCE;
+}
+
+/* Returns true if this ended an outage on our side. */
+static bool reachable(struct broker *b, int64_t now)
+{
+	bool outage_over = false;
+
 	b->last_rx = now;
 	b->silence_probes = 0;
 	b->refusals = 0;
+	b->refused_since = 0;
+	if (b->paused || b->resuming) {
+		log_info("%s: tunnel kept: broker answered after an outage of %lld ms",
+			 b->name, (long long)(now - b->paused_since));
+		b->paused = false;
+		b->paused_by_link = false;
+		b->resuming = false;
+		b->paused_since = 0;
+		outage_over = true;
+	}
 	if (b->wan_down) {
 		log_info("%s: broker reachable again", b->name);
 		b->wan_down = false;
 	}
 	b->fail_streak = 0;
+	return outage_over;
 }
 
 void client_on_msg(struct client *c, struct broker *b,
 		   const struct proto_msg *m, int64_t now)
 {
 	enum broker_state s = b->state;
+	bool outage_over;
 
 	if (!b->sock_open || s == BS_FAILED || s == BS_IDLE)
 		return;
-	reachable(b, now);
+	outage_over = reachable(b, now);
 	switch (m->type) {
 	case PROTO_USAGE:
 		if (s != BS_GET_USAGE && s != BS_STANDBY)
@@ -540,16 +665,17 @@ void client_on_msg(struct client *c, struct broker *b,
 		set_state(c, b, BS_STANDBY);
 		break;
 	case PROTO_COOKIE:
-		if (s == BS_GET_USAGE) {
-			set_state(c, b, BS_STANDBY); /* a broker older than USAGE */
-		} else if (s == BS_GET_COOKIE) {
-			memcpy(b->cookie, m->cookie, sizeof(b->cookie));
-			b->cookie_at = now;
-			b->prepares = 0;
-			b->timer = now + T_RESEND;
-			set_state(c, b, BS_GET_TUNNEL);
-			send_prepare(c, b, now);
-		}
+		if (s != BS_GET_USAGE && s != BS_STANDBY && s != BS_GET_COOKIE)
+			break;
+		memcpy(b->cookie, m->cookie, sizeof(b->cookie));
+		b->cookie_at = now ? now : 1;
+		b->cookie_wanted = false;
+		/* Only COOKIE and no USAGE after asking twice: a broker older
+		 * than USAGE. */
+		if (s == BS_GET_USAGE && b->usage_asks > 1)
+			set_state(c, b, BS_STANDBY);
+		else if (s == BS_GET_COOKIE)
+			start_prepare(c, b, now);
 		break;
 	case PROTO_TUNNEL:
 		if (s == BS_GET_TUNNEL)
@@ -557,11 +683,16 @@ void client_on_msg(struct client *c, struct broker *b,
 		break;
 	case PROTO_ERROR:
 		if (s == BS_GET_TUNNEL) {
-			log_warn("%s: broker refused the tunnel", b->name);
+			log_loop(b->name, LOG_WARNING, "%s: broker refused the tunnel",
+				 b->name);
 			broker_abandon(c, b, 0);
 		} else if (s == BS_KEEPALIVE) {
-			log_warn("%s: broker closed the tunnel (reason 0x%02x)",
+			log_loop(b->name, LOG_WARNING,
+				 "%s: broker closed the tunnel (reason 0x%02x)",
 				 b->name, m->reason);
+			/* about to restart, most likely */
+			if (m->has_reason && m->reason == PROTO_ERR_BROKER_SHUTDOWN)
+				refused(b, now);
 			broker_abandon(c, b, PROTO_ERR_CLIENT_OTHER_REQUEST);
 		}
 		break;
@@ -590,13 +721,22 @@ void client_on_msg(struct client *c, struct broker *b,
 			}
 		}
 		break;
+	case PROTO_KEEPALIVE:
+		if (s == BS_KEEPALIVE)
+			b->beat_seen = true;
+		break;
 	default:
-		break; /* KEEPALIVE: liveness only */
+		break;
 	}
 	/* Awake anyway: a keepalive due soon goes now, which saves a wakeup
 	 * of its own (an idle tunnel then wakes once per broker beat). */
 	if (b->state == BS_KEEPALIVE && b->ka_next - now <= T_KA_EARLY)
 		send_keepalive(c, b, now);
+	/* what fell due during the outage goes now */
+	if (b->state == BS_KEEPALIVE && outage_over)
+		keepalive_timers(c, b, now);
+	if (b->state == BS_KEEPALIVE && b->unsendable)
+		outage_start(c, b, false, b->unsendable, now);
 	client_step(c, now);
 }
 
@@ -605,13 +745,16 @@ void client_on_sock_error(struct client *c, struct broker *b, int err,
 {
 	if (!b->sock_open)
 		return;
-	if (err == ECONNREFUSED)
+	if (err == ECONNREFUSED) {
 		b->refusals++; /* ICMP port unreachable: the broker may be gone */
+		refused(b, now);
+	}
 	if (b->state == BS_KEEPALIVE) {
 		/* Evidence, not proof: a passing ICMP error must not end a
-		 * working tunnel, unanswered probes do.  Start them now. */
-		if (b->silence_probes == 0) {
-			b->last_rx = min64(b->last_rx, now - T_SILENCE);
+		 * working tunnel, unanswered probes do.  Start them now
+		 * (unless our own side is out, or just back). */
+		if (b->silence_probes == 0 && !b->paused && !b->resuming) {
+			b->last_rx = min64(b->last_rx, now - silence_after(b));
 			keepalive_timers(c, b, now);
 		}
 	} else if (err == ECONNREFUSED) {
@@ -620,9 +763,7 @@ void client_on_sock_error(struct client *c, struct broker *b, int err,
 			broker_fail(c, b, 0, err, "broker port unreachable");
 		} else if (b->state == BS_GET_USAGE) {
 			/* A restarting broker: ask again soon rather than in 2 s. */
-			unsigned shift = b->refusals < 4 ? b->refusals - 1 : 3;
-
-			b->timer = min64(b->timer, now + ((int64_t)250 << shift));
+			b->timer = min64(b->timer, usage_retry(c, b, now));
 		}
 	} else if (is_network_error(err)) {
 		if (c->selected == b->index && b->state >= BS_GET_COOKIE) {
@@ -636,14 +777,102 @@ void client_on_sock_error(struct client *c, struct broker *b, int err,
 	client_step(c, now);
 }
 
+static bool send_probe(struct client *c, struct broker *b)
+{
+	struct proto_msg probe = { .type = PROTO_PMTUD,
+				   .probe_len = SILENCE_PROBE_LEN };
+
+	return send_msg(c, b, &probe) == 0;
+}
+
+static void outage_start(struct client *c, struct broker *b, bool by_link,
+			 int err, int64_t now)
+{
+	b->unsendable = 0;
+	if (b->paused) {
+		b->paused_by_link |= by_link;
+		return;
+	}
+	b->paused = true;
+	b->paused_by_link = by_link;
+	b->resuming = false;
+	b->paused_since = b->paused_since ? b->paused_since : now;
+	b->pause_next = now + T_OUTAGE_PROBE;
+	b->silence_probes = 0;
+	if (!by_link) /* a link event has its own line */
+		log_warn("%s: cannot send: %s; holding the tunnel", b->name,
+			 strerror(err));
+	(void)c;
+}
+
+static void outage_end(struct client *c, struct broker *b, int64_t now)
+{
+	b->paused = false;
+	b->paused_by_link = false;
+	if (now - b->paused_since >= T_BROKER_FORGETS) {
+		b->paused_since = 0;
+		broker_fail(c, b, PROTO_ERR_CLIENT_TIMEOUT, 0,
+			    "outage longer than the broker keeps a tunnel");
+		return;
+	}
+	b->resuming = true;
+	b->resume_probes = 0;
+	b->pause_next = now;
+}
+
+/* Paused or probing after an outage: true if that is all there is to do. */
+static bool outage_timers(struct client *c, struct broker *b, int64_t now)
+{
+	if (b->paused) {
+		if (b->paused_by_link || now < b->pause_next)
+			return true;
+		b->pause_next = now + T_OUTAGE_PROBE;
+		if (!send_probe(c, b)) {
+			b->unsendable = 0;
+			return true;
+		}
+		outage_end(c, b, now);
+		if (!b->resuming)
+			return true;
+		b->resume_probes = 1;
+		b->pause_next = now + T_RESUME_PROBE;
+		return true;
+	}
+	if (!b->resuming)
+		return false;
+	if (now < b->pause_next)
+		return true;
+	if (b->resume_probes == RESUME_PROBES) {
+		b->resuming = false;
+		b->paused_since = 0;
+		broker_fail(c, b, PROTO_ERR_CLIENT_TIMEOUT, 0,
+			    "no answer after the outage");
+		return true;
+	}
+	(void)send_probe(c, b);
+	b->unsendable = 0;
+	b->resume_probes++;
+	b->pause_next = now + T_RESUME_PROBE;
+	return true;
+}
+
 static void keepalive_timers(struct client *c, struct broker *b, int64_t now)
+{
+	if (outage_timers(c, b, now))
+		return;
+	keepalive_due(c, b, now);
+	if (b->state == BS_KEEPALIVE && b->unsendable)
+		outage_start(c, b, false, b->unsendable, now);
+}
+
+static void keepalive_due(struct client *c, struct broker *b, int64_t now)
 {
 	if (now - b->last_rx >= T_LIVENESS) {
 		broker_fail(c, b, PROTO_ERR_CLIENT_TIMEOUT, 0,
 			    "nothing heard from the broker for 60 s");
 		return;
 	}
-	if (now - b->last_rx >= T_SILENCE) {
+	if (now - b->last_rx >= silence_after(b)) {
 		if (b->silence_probes == 0)
 			b->silence_next = now;
 		if (now >= b->silence_next) {
@@ -695,10 +924,15 @@ static int64_t keepalive_deadline(const struct broker *b)
 {
 	int64_t d = min64(b->last_rx + T_LIVENESS, b->ka_next);
 
+	if (b->paused && b->paused_by_link)
+		return NO_DEADLINE; /* until the link is back */
+	if (b->paused || b->resuming)
+		return b->pause_next;
+
 	if (b->silence_probes)
 		d = min64(d, b->silence_next);
 	else
-		d = min64(d, b->last_rx + T_SILENCE);
+		d = min64(d, b->last_rx + silence_after(b));
 	d = min64(d, b->pmtu_collect ? min64(b->pmtu_collect, b->pmtu_next)
 				     : b->pmtu_next);
 	for (unsigned i = 0; i < b->nrel; i++)
@@ -732,18 +966,16 @@ static void broker_on_timer(struct client *c, struct broker *b, int64_t now)
 		break;
 	case BS_RESOLVING:
 		if (now >= b->timer) {
-			log_warn("%s: name resolution timed out", b->name);
+			log_loop(b->name, LOG_WARNING,
+				 "%s: name resolution timed out", b->name);
 			net_backoff(c, b, ETIMEDOUT, now);
 		}
 		break;
 	case BS_GET_USAGE:
 		if (now < b->timer)
 			break;
-		b->timer = now + T_RESEND;
-		/* Brokers older than USAGE only answer COOKIE. */
-		send_simple(c, b, PROTO_USAGE, now);
-		if (b->state == BS_GET_USAGE)
-			send_simple(c, b, PROTO_COOKIE, now);
+		b->timer = usage_retry(c, b, now);
+		send_usage(c, b, now);
 		break;
 	case BS_GET_COOKIE:
 	case BS_GET_TUNNEL:
@@ -781,6 +1013,7 @@ static bool is_broken(const struct broker *b)
 static int choose(struct client *c, int64_t now)
 {
 	unsigned eligible = 0, ready = 0;
+	int64_t hold = 0;
 	int pick = -1;
 
 	for (unsigned i = 0; i < c->nbrokers; i++) {
@@ -789,6 +1022,8 @@ static int choose(struct client *c, int64_t now)
 		if (b->state == BS_IDLE)
 			continue;
 		eligible++;
+		if (refusing(b, now) && b->refused_since + T_REFUSED_FAST > hold)
+			hold = b->refused_since + T_REFUSED_FAST;
 		if (b->state != BS_STANDBY)
 			continue;
 		ready++;
@@ -812,6 +1047,12 @@ static int choose(struct client *c, int64_t now)
 		return pick;
 	if (ready < eligible && now < c->phase_deadline)
 		return -2; /* keep collecting */
+	/* Nobody ready, but one is restarting: keep asking it beyond the
+	 * window rather than pausing. */
+	if (ready == 0 && hold > now) {
+		c->phase_deadline = hold;
+		return -2;
+	}
 	return pick;
 }
 
@@ -819,6 +1060,7 @@ static void start_round(struct client *c, int64_t now)
 {
 	c->rounds++;
 	c->selected = -1;
+	c->candidates_until = 0;
 	c->phase = PHASE_COLLECT;
 	c->phase_deadline = now + T_SELECT_WINDOW;
 	for (unsigned i = 0; i < c->nbrokers; i++) {
@@ -838,6 +1080,16 @@ static void start_round(struct client *c, int64_t now)
 		broker_on_timer(c, &c->brokers[i], now);
 }
 
+static bool have_candidates(const struct client *c, int64_t now)
+{
+	if (!c->candidates_until || now >= c->candidates_until)
+		return false;
+	for (unsigned i = 0; i < c->nbrokers; i++)
+		if ((int)i != c->selected && c->brokers[i].state != BS_IDLE)
+			return true;
+	return false;
+}
+
 static void client_step(struct client *c, int64_t now)
 {
 	for (unsigned guard = 0; guard < 4; guard++) {
@@ -850,7 +1102,8 @@ static void client_step(struct client *c, int64_t now)
 			if (pick == -2)
 				return;
 			if (pick < 0) {
-				log_warn("no broker available; next round in %d s",
+				log_loop(LOOP_SELECT, LOG_WARNING,
+					 "no broker available; next round in %d s",
 					 T_NO_BROKER / 1000);
 				for (unsigned i = 0; i < c->nbrokers; i++) {
 					close_socket(c, &c->brokers[i]);
@@ -863,12 +1116,18 @@ static void client_step(struct client *c, int64_t now)
 			}
 			c->selected = pick;
 			c->phase = PHASE_ACTIVE;
+			/* Those that answered, or still may within the
+			 * window, stay ready. */
 			for (unsigned i = 0; i < c->nbrokers; i++) {
-				if ((int)i == pick)
+				struct broker *o = &c->brokers[i];
+
+				if ((int)i == pick || o->state == BS_STANDBY ||
+				    (o->state == BS_GET_USAGE && now < c->phase_deadline))
 					continue;
-				close_socket(c, &c->brokers[i]);
-				set_state(c, &c->brokers[i], BS_IDLE);
+				close_socket(c, o);
+				set_state(c, o, BS_IDLE);
 			}
+			c->candidates_until = now + T_CANDIDATES;
 			broker_select(c, &c->brokers[pick], now);
 			continue;
 		}
@@ -878,6 +1137,15 @@ static void client_step(struct client *c, int64_t now)
 			if (b->state != BS_FAILED)
 				return;
 			b->reconnects++;
+			if (have_candidates(c, now)) {
+				/* On with the next one of this round. */
+				set_state(c, b, BS_IDLE);
+				c->selected = -1;
+				c->phase = PHASE_COLLECT;
+				c->phase_deadline = c->candidates_until;
+				c->candidates_until = 0;
+				continue;
+			}
 			start_round(c, now);
 			continue;
 		}
@@ -920,6 +1188,9 @@ void client_on_timer(struct client *c, int64_t now)
 	/* First the round: at the end of the collection window, brokers that
 	 * are about to be dropped need no more resends. */
 	client_step(c, now);
+	if (c->phase == PHASE_ACTIVE && c->candidates_until &&
+	    now >= c->candidates_until)
+		drop_candidates(c);
 	for (unsigned i = 0; i < c->nbrokers; i++) {
 		struct broker *b = &c->brokers[i];
 
@@ -937,6 +1208,8 @@ int64_t client_next_deadline(const struct client *c)
 		return d;
 	if (c->phase == PHASE_COLLECT || c->phase == PHASE_WAIT)
 		d = c->phase_deadline;
+	if (c->phase == PHASE_ACTIVE && c->candidates_until)
+		d = c->candidates_until;
 	for (unsigned i = 0; i < c->nbrokers; i++)
 		d = min64(d, broker_deadline(&c->brokers[i]));
 	return d;
@@ -948,12 +1221,15 @@ void client_stop(struct client *c, uint8_t reason, int64_t now)
 	for (unsigned i = 0; i < c->nbrokers; i++) {
 		struct broker *b = &c->brokers[i];
 
+		log_loop_end(b->name);
+
 		if (b->state == BS_KEEPALIVE || b->state == BS_GET_TUNNEL ||
 		    b->state == BS_GET_COOKIE || b->kernel_up || b->hook_up)
 			broker_abandon(c, b, reason);
 		close_socket(c, b);
 		set_state(c, b, BS_IDLE);
 	}
+	log_loop_end(LOOP_SELECT);
 	c->selected = -1;
 	c->phase = PHASE_STOPPED;
 }
@@ -984,4 +1260,22 @@ void client_kick(struct client *c, int64_t now)
 	if (c->phase == PHASE_WAIT)
 		c->phase_deadline = now;
 	client_on_timer(c, now);
+}
+
+void client_link(struct client *c, bool up, int64_t now)
+{
+	for (unsigned i = 0; i < c->nbrokers; i++) {
+		struct broker *b = &c->brokers[i];
+
+		if (b->state != BS_KEEPALIVE)
+			continue;
+		if (!up)
+			outage_start(c, b, true, ENETDOWN, now);
+		else if (b->paused)
+			outage_end(c, b, now);
+	}
+	if (up)
+		client_kick(c, now); /* also runs what is due: the first probe */
+	else
+		client_step(c, now);
 }

@@ -35,9 +35,41 @@
 #define T_KEEPALIVE 5000
 #define T_KA_EARLY 2500        /* a keepalive this close goes with a receive */
 #define T_KA_ALIGN 250
-#define T_LIVENESS 60000
-#define T_SILENCE 15000        /* start probing a silent broker */
-#define T_SILENCE_PROBE 1000
+#define T_LIVENESS 60000      /* the outer bound, whatever else happens */
+/*
+ * Dead-broker detection.  The broker sends a keepalive every 5 s (the first
+ * 3-14 s after the tunnel is made), so once one was seen a silence of
+ * T_SILENCE_BEAT means at least one was missed; before that, T_SILENCE.
+ * Then SILENCE_PROBES small PMTUD probes (the broker's tunnel socket answers
+ * them; a restarted broker's main socket ignores them) T_SILENCE_PROBE
+ * apart; the broker is given up T_SILENCE_PROBE after the last one, i.e.
+ * 6 + 5 * 0.8 = 10 s after the last datagram from it.
+ *
+ * False alarms at loss p = 5 % each way, losses independent: a live broker
+ * is given up only if, after some datagram, its next keepalive is lost (p)
+ * and none of the 5 probes makes the round trip (1 - 0.95^2 = 0.0975 each):
+ *   0.05 * 0.0975^5 = 4.4e-7 per 5 s beat,
+ *   * 518400 beats in 30 days = 0.23 false alarms per 30 days per tunnel.
+ * (4 probes would make it 2.3, 3 probes 24.)  A crash right after a
+ * keepalive is noticed 10 s later, one just before the next 5 s later.
+ */
+/*
+ * Outages on our side: while the link (-I) is down, or sending fails with
+ * "network unreachable", silence is no evidence against the broker, so the
+ * detection above pauses.  Without a link event, a probe every
+ * T_OUTAGE_PROBE finds out when sending works again.  Then RESUME_PROBES
+ * probes T_RESUME_PROBE apart: an answer keeps the tunnel as it is, none
+ * within RESUME_PROBES * T_RESUME_PROBE means a new one.  After an outage
+ * longer than the broker's own 120 s timeout it has let the tunnel go:
+ * reconnect at once.
+ */
+#define T_OUTAGE_PROBE 1000
+#define T_RESUME_PROBE 200
+#define RESUME_PROBES 5
+#define T_BROKER_FORGETS 120000
+#define T_SILENCE 15000
+#define T_SILENCE_BEAT 6000
+#define T_SILENCE_PROBE 800
 #define SILENCE_PROBES 5
 #define T_ESTABLISH 15000
 #define T_SELECT_WINDOW 10000
@@ -50,9 +82,17 @@
 #define T_REL_RETRY 1000
 #define REL_TRIES 10
 #define T_BROKEN 3600000
+/* A broker that refuses (ICMP port unreachable, or it just said it shuts
+ * down) is most likely restarting: ask every 200 ms +-25 % for up to 60 s,
+ * then as usual. */
+#define T_REFUSED_RETRY 200
+#define T_REFUSED_FAST 60000
 #define T_BACKOFF_MIN 2000
 #define T_BACKOFF_MAX 30000
 #define T_COOKIE_MAX_AGE 120000
+/* After a selection the others that answered (or may yet) stay ready this
+ * long, so a refusal goes on with the next one without a new round. */
+#define T_CANDIDATES 5000
 #define PREPARES_PER_COOKIE 3
 #define REFUSALS_TO_FAIL 3
 #define AMBIGUOUS_REDOS 2
@@ -110,12 +150,16 @@ struct broker {
 
 	uint16_t usage;
 	uint8_t cookie[PROTO_COOKIE_LEN];
-	int64_t cookie_at;
+	int64_t cookie_at; /* 0: none */
+	int64_t cookie_asked; /* last COOKIE request, if cookie_wanted */
+	bool cookie_wanted;
+	unsigned usage_asks; /* USAGE requests from this socket */
 	unsigned prepares; /* sent with the current cookie */
 	unsigned prepares_total; /* sent from this socket */
 	bool offered_features;
 	unsigned redos;
 	unsigned refusals;
+	int64_t refused_since; /* 0: answering, as far as we know */
 
 	/* the tunnel */
 	uint32_t peer_tunnel_id;
@@ -130,6 +174,15 @@ struct broker {
 	int64_t last_rx;
 	unsigned silence_probes;
 	int64_t silence_next;
+	bool beat_seen; /* a keepalive from the broker since the tunnel came up */
+	/* an outage on our side */
+	bool paused;
+	bool paused_by_link;  /* else by send errors */
+	int unsendable;       /* errno of a send that just failed: no network */
+	bool resuming;        /* probing after the outage */
+	int64_t paused_since;
+	int64_t pause_next;   /* next probe: while paused, or resuming */
+	unsigned resume_probes;
 
 	/* path MTU */
 	int64_t pmtu_next;
@@ -194,6 +247,7 @@ struct client {
 	int64_t phase_deadline;
 	int selected; /* -1: none */
 	unsigned rounds;
+	int64_t candidates_until; /* 0: the others were let go */
 };
 
 void client_init(struct client *c, const struct client_config *cfg,
@@ -207,6 +261,8 @@ void client_stop(struct client *c, uint8_t reason, int64_t now);
 void client_reselect(struct client *c, int64_t now);
 /* The network may be back: retry waiting brokers now. */
 void client_kick(struct client *c, int64_t now);
+/* The link to the brokers went down or came up (-I). */
+void client_link(struct client *c, bool up, int64_t now);
 
 void client_on_timer(struct client *c, int64_t now);
 int64_t client_next_deadline(const struct client *c);

@@ -502,8 +502,7 @@ static void read_link(struct app *a, int64_t now)
 		log_info("bind interface %s is %s", a->opt.bind_iface,
 			 up ? "up" : "down");
 		a->link_up = up;
-		if (up)
-			client_kick(&a->client, now);
+		client_link(&a->client, up, now);
 	}
 }
 

@@ -11,21 +11,28 @@
 #include <time.h>
 #include <unistd.h>
 
-#define LOG_REPEAT_MS 60000
-#define LOG_RECENT 32
+#define LOG_LINE_MAX 512
+#define LOOP_REPORT_MS 60000
+#define LOOP_LINES 32
+#define LOOP_LINE_MAX 320
 
-struct recent_line {
-	uint32_t hash;
-	int64_t at_ms;
+/* One line of a failing retry loop, held back while it repeats. */
+struct loop_line {
+	uint32_t key;  /* 0: free */
+	uint32_t text;
+	int64_t shown_at;
 	unsigned held;
+	int prio;
+	char line[LOOP_LINE_MAX];
 };
 
 static bool log_opened;
 static int log_fd = -1;
 static bool log_stderr;
 static bool log_debug_on;
-static struct recent_line recent[LOG_RECENT];
-static unsigned recent_next;
+static struct loop_line loops[LOOP_LINES];
+static void (*capture_sink)(int prio, const char *line);
+static int64_t (*capture_clock)(void);
 
 /*
  * syslog(3) would pull the time-zone and date-formatting code into the
@@ -88,6 +95,8 @@ static int64_t log_now_ms(void)
 {
 	struct timespec ts;
 
+	if (capture_clock)
+		return capture_clock();
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
@@ -98,61 +107,123 @@ static uint32_t fnv1a(const char *s)
 
 	while (*s)
 		h = (h ^ (uint8_t)*s++) * 16777619u;
-	return h;
+	return h ? h : 1;
 }
 
-/* Returns how many copies were held back before this one, or -1 to drop it. */
-static long log_admit(const char *line)
+static void log_write(int prio, const char *line)
 {
-	uint32_t h = fnv1a(line);
-	int64_t now = log_now_ms();
-	unsigned held;
+	char out[LOG_LINE_MAX + 16];
+	int n;
 
-	for (unsigned i = 0; i < LOG_RECENT; i++) {
-		struct recent_line *r = &recent[i];
-
-		if (r->at_ms == 0 || r->hash != h)
-			continue;
-		if (now - r->at_ms < LOG_REPEAT_MS) {
-			r->held++;
-			return -1;
-		}
-		held = r->held;
-		r->at_ms = now;
-		r->held = 0;
-		return held;
+	if (capture_sink) {
+		capture_sink(prio, line);
+		return;
 	}
-	recent[recent_next] = (struct recent_line){ h, now ? now : 1, 0 };
-	recent_next = (recent_next + 1) % LOG_RECENT;
-	return 0;
+	log_syslog(prio, line);
+	if (!log_stderr)
+		return;
+	/* one write per line, so lines from hooks do not interleave */
+	n = snprintf(out, sizeof(out), "l2tpd: %s\n", line);
+	if (n > 0)
+		(void)!write(STDERR_FILENO, out,
+			     (size_t)n < sizeof(out) ? (size_t)n : sizeof(out) - 1);
+}
+
+static bool log_wanted(int prio)
+{
+	return (log_opened || capture_sink) && (prio != LOG_DEBUG || log_debug_on);
 }
 
 void log_msg(int prio, const char *fmt, ...)
 {
-	char line[512];
+	char line[LOG_LINE_MAX];
 	va_list ap;
-	long held;
 
-	if (!log_opened || (prio == LOG_DEBUG && !log_debug_on))
+	if (!log_wanted(prio))
 		return;
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	held = log_admit(line);
-	if (held < 0)
+	log_write(prio, line);
+}
+
+/* Writes the line again with the count of copies held back since it was
+ * last written, and empties the slot if `drop`. */
+static void loop_report(struct loop_line *l, int64_t now, bool drop)
+{
+	if (l->held) {
+		char out[LOG_LINE_MAX];
+
+		snprintf(out, sizeof(out), "%s (%u repeats held back)", l->line,
+			 l->held);
+		log_write(l->prio, out);
+		l->held = 0;
+		l->shown_at = now ? now : 1;
+	}
+	if (drop)
+		l->key = 0;
+}
+
+void log_loop(const char *key, int prio, const char *fmt, ...)
+{
+	uint32_t k = fnv1a(key), t;
+	struct loop_line *slot = NULL, *oldest = &loops[0];
+	int64_t now = log_now_ms();
+	char line[LOOP_LINE_MAX];
+	va_list ap;
+
+	if (!log_wanted(prio))
 		return;
-	if (held > 0) {
-		size_t k = strlen(line);
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	t = fnv1a(line);
+	for (unsigned i = 0; i < LOOP_LINES; i++) {
+		struct loop_line *l = &loops[i];
 
-		snprintf(line + k, sizeof(line) - k, " (%ld repeats held back)", held);
+		if (l->key == k && l->text == t) {
+			if (now - l->shown_at < LOOP_REPORT_MS) {
+				l->held++;
+				return;
+			}
+			/* a minute on: this copy goes out, with the count */
+			if (l->held) {
+				loop_report(l, now, false);
+			} else {
+				l->shown_at = now ? now : 1;
+				log_write(prio, line);
+			}
+			return;
+		}
+		if (!l->key && !slot)
+			slot = l;
+		if (l->key && l->shown_at < oldest->shown_at)
+			oldest = l;
 	}
-	log_syslog(prio, line);
-	if (log_stderr) {
-		char out[sizeof(line) + 16];
-		int n = snprintf(out, sizeof(out), "l2tpd: %s\n", line);
+	if (!slot) {
+		slot = oldest;
+		loop_report(slot, now, true);
+	}
+	*slot = (struct loop_line){ .key = k, .text = t, .prio = prio,
+				    .shown_at = now ? now : 1 };
+	memcpy(slot->line, line, sizeof(line));
+	log_write(prio, line);
+}
 
-		/* one write per line, so lines from hooks do not interleave */
-		if (n > 0)
-			(void)!write(STDERR_FILENO, out, (size_t)n < sizeof(out) ? (size_t)n : sizeof(out) - 1);
-	}
+void log_loop_end(const char *key)
+{
+	uint32_t k = fnv1a(key);
+	int64_t now = log_now_ms();
+
+	for (unsigned i = 0; i < LOOP_LINES; i++)
+		if (loops[i].key == k)
+			loop_report(&loops[i], now, true);
+}
+
+void log_capture(void (*sink)(int prio, const char *line),
+		 int64_t (*clock)(void))
+{
+	capture_sink = sink;
+	capture_clock = clock;
+	memset(loops, 0, sizeof(loops));
 }

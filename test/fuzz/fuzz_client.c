@@ -3,7 +3,8 @@
  * The client's whole inbound path with the I/O stubbed: the input is a
  * script of records, each [op][len][len bytes], that delivers datagrams
  * from either of two brokers (decoded as l2tpd.c decodes them), moves the
- * clock, reports socket errors or stops, reselects and kicks the client.
+ * clock, reports socket errors or stops, reselects and kicks the client,
+ * and takes the link down and up.
  * Invariants: hooks stay paired and a stopped client holds nothing.
  */
 #include <assert.h>
@@ -159,7 +160,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			client_reselect(&c, now);
 			break;
 		case 7:
-			client_kick(&c, now);
+			if (len & 2)
+				client_link(&c, len & 1, now);
+			else
+				client_kick(&c, now);
 			break;
 		}
 		/* A deadline at or before now would make the poll loop spin. */

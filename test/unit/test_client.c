@@ -12,10 +12,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
 #include "client.h"
+#include "log.h"
 #include "proto.h"
 
 #define MAXB 4
@@ -107,6 +109,51 @@ static void log_clear(void)
 {
 	nev = 0;
 	nev_lost = 0;
+}
+
+/* ---- what the log says -------------------------------------------------- */
+
+#define MAX_LINES 512
+#define LOOP_MINUTE 60000
+static char lines[MAX_LINES][400];
+static int64_t line_at[MAX_LINES];
+static unsigned nlines;
+
+static void cap_sink(int prio, const char *line)
+{
+	(void)prio;
+	if (nlines < MAX_LINES) {
+		line_at[nlines] = now_ms;
+		snprintf(lines[nlines++], sizeof(lines[0]), "%s", line);
+	}
+}
+
+static int64_t cap_clock(void)
+{
+	return now_ms;
+}
+
+static void lines_clear(void)
+{
+	nlines = 0;
+}
+
+/* Lines that contain `text`. */
+static unsigned n_lines(const char *text)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < nlines; i++)
+		n += strstr(lines[i], text) != NULL;
+	return n;
+}
+
+static const char *find_line(const char *text, unsigned nth)
+{
+	for (unsigned i = 0; i < nlines; i++)
+		if (strstr(lines[i], text) && nth-- == 0)
+			return lines[i];
+	return "";
 }
 
 /* ---- stub ops ---------------------------------------------------------- */
@@ -340,6 +387,18 @@ static unsigned n_small_probes(int b)
 	return n;
 }
 
+static const struct ev *small_probe(int b, unsigned k)
+{
+	for (unsigned i = 0; i < nev; i++) {
+		const struct ev *e = &evlog[i];
+
+		if (e->kind == EV_SEND && e->b == b && e->m.type == PROTO_PMTUD &&
+		    e->len < 1334 - PROTO_PROBE_OVERHEAD && k-- == 0)
+			return e;
+	}
+	return NONE;
+}
+
 static unsigned n_ev(enum ev_kind k, int b)
 {
 	unsigned n = 0;
@@ -388,6 +447,8 @@ static void setup(unsigned n, enum select_strategy s, uint32_t limit)
 	memset(&st, 0, sizeof(st));
 	memset(brk, 0, sizeof(brk));
 	log_clear();
+	log_capture(cap_sink, cap_clock);
+	lines_clear();
 	ccfg = (struct client_config){
 		.uuid = UUID,
 		.ifname = "l2tp0",
@@ -550,20 +611,22 @@ SUITE(client_startup)
 	CHECK_EQ(st.resolves, 1);
 	CHECK_EQ(st.opens, 1);
 	CHECK_EQ(brk[0].state, BS_GET_USAGE);
-	CHECK_EQ(n_sent(0, -1), 1);
+	/* USAGE, and a COOKIE request with it as the reference client sends */
+	CHECK_EQ(n_sent(0, -1), 2);
 	e = sent(0, PROTO_USAGE, 0);
-	CHECK(e && e->t == 0 && e->m.has_features && e->m.features == 1 &&
+	CHECK(e != NONE && e->t == 0 && e->m.has_features && e->m.features == 1 &&
 	      e->len == 18);
+	CHECK(ev_pos(e) < ev_pos(sent(0, PROTO_COOKIE, 0)));
 	CHECK_EQ(client_next_deadline(&cl), 2000);
 
-	/* USAGE and COOKIE (for brokers older than USAGE) every 2 s */
+	/* both every 2 s */
 	run_to(6000);
 	CHECK_EQ(n_sent(0, PROTO_USAGE), 4);
-	CHECK_EQ(n_sent(0, PROTO_COOKIE), 3);
-	for (unsigned k = 1; k <= 3; k++) {
+	CHECK_EQ(n_sent(0, PROTO_COOKIE), 4);
+	for (unsigned k = 0; k <= 3; k++) {
 		CHECK_EQ(sent(0, PROTO_USAGE, k)->t, 2000 * k);
-		CHECK_EQ(sent(0, PROTO_COOKIE, k - 1)->t, 2000 * k);
-		CHECK_EQ(sent(0, PROTO_COOKIE, k - 1)->len, 14);
+		CHECK_EQ(sent(0, PROTO_COOKIE, k)->t, 2000 * k);
+		CHECK_EQ(sent(0, PROTO_COOKIE, k)->len, 14);
 	}
 	CHECK_EQ(client_next_deadline(&cl), 8000);
 
@@ -580,12 +643,12 @@ SUITE(client_startup)
 	CHECK_EQ(cl.selected, 0);
 	CHECK_EQ(cl.phase, PHASE_ACTIVE);
 	CHECK_EQ(brk[0].state, BS_GET_COOKIE);
-	CHECK_EQ(n_sent(0, -1), 1);
-	CHECK(sent(0, PROTO_COOKIE, 0) && sent(0, PROTO_COOKIE, 0)->t == 6500);
-	CHECK_EQ(client_next_deadline(&cl), 8500);
-	run_to(8500);
-	CHECK_EQ(n_sent(0, PROTO_COOKIE), 2);
-	CHECK_EQ(last_sent(0, PROTO_COOKIE)->t, 8500);
+	/* the cookie asked with the USAGE at 6000 is on its way: not again */
+	CHECK_EQ(n_sent(0, -1), 0);
+	CHECK_EQ(client_next_deadline(&cl), 8000);
+	run_to(8000);
+	CHECK_EQ(n_sent(0, PROTO_COOKIE), 1);
+	CHECK_EQ(last_sent(0, PROTO_COOKIE)->t, 8000);
 
 	/* COOKIE reply: PREPARE with everything the broker needs */
 	run_to(9000);
@@ -611,10 +674,10 @@ SUITE(client_startup)
 	CHECK_EQ(sent(0, PROTO_PREPARE, 1)->t, 11000);
 	CHECK_EQ(sent(0, PROTO_PREPARE, 2)->t, 13000);
 	CHECK_MEM(sent(0, PROTO_PREPARE, 2)->m.cookie, 8, e->m.cookie, 8);
-	CHECK_EQ(n_sent(0, PROTO_COOKIE), 2);
+	CHECK_EQ(n_sent(0, PROTO_COOKIE), 1);
 	run_to(15000);
 	CHECK_EQ(n_sent(0, PROTO_PREPARE), 3);
-	CHECK_EQ(n_sent(0, PROTO_COOKIE), 3);
+	CHECK_EQ(n_sent(0, PROTO_COOKIE), 2);
 	CHECK_EQ(last_sent(0, PROTO_COOKIE)->t, 15000);
 	CHECK_EQ(brk[0].state, BS_GET_COOKIE);
 	run_to(17000);
@@ -682,14 +745,43 @@ SUITE(client_startup)
 	CHECK_EQ(brk[0].state, BS_IDLE);
 	CHECK_EQ(cl.phase, PHASE_WAIT);
 
-	/* a broker older than USAGE answers only the COOKIE request */
+	/* a broker older than USAGE answers only the COOKIE request: known
+	 * as such once it was asked twice */
 	setup(2, SELECT_USAGE, 0);
 	start(0);
+	rx_wire(0, m_cookie(9));
+	CHECK_EQ(brk[0].state, BS_GET_USAGE);
 	run_to(2000);
 	rx_wire(0, m_cookie(9));
 	CHECK_EQ(brk[0].state, BS_STANDBY);
 	CHECK_EQ(brk[0].usage, 0xFFFF);
 	CHECK_EQ(cl.selected, -1);
+
+	/* start to PREPARE in one round trip: the cookie came with the usage,
+	 * in either order */
+	for (int order = 0; order < 2; order++) {
+		setup(1, SELECT_FIRST, 0);
+		start(0);
+		run_to(30);
+		log_clear();
+		if (order)
+			rx_wire(0, m_cookie(0x21));
+		rx_wire(0, m_usage(5));
+		if (!order) {
+			CHECK_EQ(brk[0].state, BS_GET_COOKIE);
+			rx_wire(0, m_cookie(0x21));
+		}
+		CHECK_EQ(brk[0].state, BS_GET_TUNNEL);
+		CHECK_EQ(n_sent(0, -1), 1);
+		e = sent(0, PROTO_PREPARE, 0);
+		CHECK_EQ(e->t, 30);
+		{
+			struct proto_msg want = m_cookie(0x21);
+
+			CHECK_MEM(e->m.cookie, 8, want.cookie, 8);
+		}
+	}
+
 }
 
 /* ---- the TUNNEL reply and the data plane's ids -------------------------- */
@@ -1065,43 +1157,46 @@ SUITE(client_pmtu)
 SUITE(client_dead)
 {
 	const int64_t t0 = 1000;
+	const int64_t give_up = T_SILENCE + SILENCE_PROBES * T_SILENCE_PROBE;
 	const struct ev *e;
 
+	/* before the broker's first keepalive: 15 s of silence, then the
+	 * probes */
 	setup(1, SELECT_FIRST, 0);
 	start(0);
 	run_to(t0);
 	bring_up(0, 100, 1);
-	run_to(t0 + 14999);
+	run_to(t0 + T_SILENCE - 1);
 	CHECK_EQ(n_small_probes(0), 0);
-	run_to(t0 + 15000);
+	run_to(t0 + T_SILENCE);
 	CHECK_EQ(n_small_probes(0), 1);
-	run_to(t0 + 19999);
-	CHECK_EQ(n_small_probes(0), 5);
-	for (unsigned k = 0; k < 5; k++) {
+	run_to(t0 + give_up - 1);
+	CHECK_EQ(n_small_probes(0), SILENCE_PROBES);
+	for (unsigned k = 0; k < SILENCE_PROBES; k++) {
 		unsigned n = 0;
 
 		for (unsigned i = 0; i < nev; i++)
 			n += evlog[i].kind == EV_SEND &&
 			     evlog[i].m.type == PROTO_PMTUD &&
 			     evlog[i].len == PROTO_MIN_DGRAM &&
-			     evlog[i].t == t0 + 15000 + 1000 * k;
+			     evlog[i].t == t0 + T_SILENCE + T_SILENCE_PROBE * k;
 		CHECK_EQ(n, 1);
 	}
 	CHECK_EQ(n_sent(0, PROTO_ERROR), 0);
 	CHECK_EQ(brk[0].state, BS_KEEPALIVE);
 	log_clear();
-	run_to(t0 + 20000);
+	run_to(t0 + give_up);
 	e = sent(0, PROTO_ERROR, 0);
-	CHECK(e && e->t == t0 + 20000 && e->m.reason == PROTO_ERR_CLIENT_TIMEOUT);
+	CHECK(e != NONE && e->t == t0 + give_up && e->m.reason == PROTO_ERR_CLIENT_TIMEOUT);
 	CHECK(find_hook(0, "session.down", 0) != NONE);
-	CHECK(find_ev(EV_DELETE, 0, 0) && find_ev(EV_DELETE, 0, 0)->sid == TID);
+	CHECK(find_ev(EV_DELETE, 0, 0)->sid == TID);
 	CHECK_EQ(st.ups, st.downs);
 	CHECK(ev_pos(e) < ev_pos(find_ev(EV_CLOSE, 0, 0)));
 	/* well inside the 60 s bound */
 	CHECK(now_ms - t0 <= T_LIVENESS);
 	/* a new round at once, on a new socket */
 	CHECK_EQ(st.opens, 2);
-	CHECK(sent(0, PROTO_USAGE, 0) && sent(0, PROTO_USAGE, 0)->t == t0 + 20000);
+	CHECK_EQ(sent(0, PROTO_USAGE, 0)->t, t0 + give_up);
 	CHECK_EQ(cl.phase, PHASE_COLLECT);
 	CHECK_EQ(brk[0].broken_since, 0); /* it did work for a while */
 
@@ -1123,7 +1218,7 @@ SUITE(client_dead)
 	run_to(t0 + 36000);
 	rx_wire(0, m_seq(PROTO_KEEPALIVE, 0));
 	log_clear();
-	run_to(t0 + 36000 + T_SILENCE - 1);
+	run_to(t0 + 36000 + T_SILENCE_BEAT - 1);
 	CHECK_EQ(n_small_probes(0), 0);
 	CHECK_EQ(brk[0].state, BS_KEEPALIVE);
 
@@ -1147,7 +1242,7 @@ SUITE(client_dead)
 			CHECK(d - last_rx <= T_LIVENESS);
 		}
 		CHECK_EQ(brk[0].state, BS_GET_USAGE);
-		CHECK(now_ms > 300000 && now_ms - last_rx == 20000);
+		CHECK(now_ms > 300000 && now_ms - last_rx == give_up);
 		CHECK_EQ(st.ups, 1);
 		CHECK_EQ(st.downs, 1);
 	}
@@ -1168,12 +1263,13 @@ SUITE(client_dead)
 	/* a second report while probing changes nothing */
 	client_on_sock_error(&cl, &brk[0], ECONNREFUSED, now_ms);
 	CHECK_EQ(n_small_probes(0), 1);
-	run_to(t0 + 7999);
-	CHECK_EQ(n_small_probes(0), 5);
+	run_to(t0 + 3000 + SILENCE_PROBES * T_SILENCE_PROBE - 1);
+	CHECK_EQ(n_small_probes(0), SILENCE_PROBES);
 	CHECK_EQ(brk[0].state, BS_KEEPALIVE);
-	run_to(t0 + 8000);
+	run_to(t0 + 3000 + SILENCE_PROBES * T_SILENCE_PROBE);
 	e = last_sent(0, PROTO_ERROR);
-	CHECK(e && e->t == t0 + 8000 && e->m.reason == PROTO_ERR_CLIENT_TIMEOUT);
+	CHECK(e != NONE && e->t == t0 + 3000 + SILENCE_PROBES * T_SILENCE_PROBE &&
+	      e->m.reason == PROTO_ERR_CLIENT_TIMEOUT);
 	CHECK_EQ(st.ups, st.downs);
 	CHECK_EQ(st.deletes, 1);
 
@@ -1186,7 +1282,7 @@ SUITE(client_dead)
 	run_to(3500);
 	rx_wire(0, m_seq(PROTO_KEEPALIVE, 9));
 	log_clear();
-	run_to(3500 + T_SILENCE - 1);
+	run_to(3500 + T_SILENCE_BEAT - 1);
 	CHECK_EQ(n_small_probes(0), 0);
 	CHECK_EQ(brk[0].state, BS_KEEPALIVE);
 
@@ -1287,8 +1383,9 @@ SUITE(client_broker_error)
 		rx_wire(0, m_usage(10));
 		marked = now_ms;
 		CHECK_EQ(cl.selected, 0);
-		CHECK_EQ(brk[1].state, BS_IDLE);
-		CHECK(!st.sock[1]);
+		/* the other one may still answer: kept for a few seconds */
+		CHECK_EQ(brk[1].state, BS_GET_USAGE);
+		CHECK(st.sock[1]);
 		rx_wire(0, m_cookie(1));
 		run_to(t0 + 1000);
 		log_clear();
@@ -1298,8 +1395,12 @@ SUITE(client_broker_error)
 		CHECK_EQ(brk[0].state, BS_IDLE);
 		CHECK_EQ(brk[0].broken_since, marked);
 		CHECK(!st.sock[0]);
+		/* on with the other one, no new round: no new socket, no
+		 * second question */
 		CHECK_EQ(brk[1].state, BS_GET_USAGE);
-		CHECK(sent(1, PROTO_USAGE, 0) != NONE);
+		CHECK_EQ(st.opens, 2);
+		CHECK_EQ(n_sent(1, -1), 0);
+		CHECK_EQ(cl.rounds, 1);
 		rx_wire(1, m_usage(50000));
 		CHECK_EQ(cl.selected, 1);
 		rx_wire(1, m_cookie(2));
@@ -1378,10 +1479,33 @@ SUITE(client_select)
 	rx_wire(1, m_usage(100));
 	CHECK_EQ(cl.selected, 1);
 	CHECK_EQ(brk[1].state, BS_GET_COOKIE);
-	CHECK(sent(1, PROTO_COOKIE, 0) && sent(1, PROTO_COOKIE, 0)->t == 200);
+	CHECK_EQ(n_sent(1, -1), 0); /* the cookie asked with USAGE is coming */
+	/* the other one stays ready for a few seconds, then is let go */
+	CHECK_EQ(brk[0].state, BS_STANDBY);
+	CHECK(st.sock[0]);
+	CHECK_EQ(n_sent(0, -1), 0);
+	CHECK_EQ(client_next_deadline(&cl), 200 + T_CANDIDATES < 2000 ? 200 + T_CANDIDATES : 2000);
+	run_to(200 + T_CANDIDATES - 1);
+	CHECK(st.sock[0]);
+	run_to(200 + T_CANDIDATES);
 	CHECK_EQ(brk[0].state, BS_IDLE);
 	CHECK(!st.sock[0]);
 	CHECK_EQ(n_sent(0, -1), 0);
+	CHECK_EQ(brk[1].state, BS_GET_COOKIE);
+
+	/* ... and at once when the tunnel is up */
+	setup(2, SELECT_USAGE, 0);
+	start(0);
+	rx_wire(0, m_usage(500));
+	rx_wire(1, m_usage(100));
+	CHECK_EQ(cl.selected, 1);
+	CHECK(st.sock[0]);
+	rx_wire(1, m_cookie(1));
+	rx_wire(1, m_tunnel(100, 1));
+	CHECK_EQ(brk[1].state, BS_KEEPALIVE);
+	CHECK_EQ(brk[0].state, BS_IDLE);
+	CHECK(!st.sock[0]);
+	CHECK_EQ(cl.candidates_until, 0);
 
 	/* -a: a tie goes to the earlier one */
 	setup(2, SELECT_USAGE, 0);
@@ -1432,12 +1556,15 @@ SUITE(client_select)
 	run_to(300);
 	rx_wire(2, m_usage(60000));
 	CHECK_EQ(cl.selected, 2);
-	CHECK_EQ(brk[0].state, BS_IDLE);
-	CHECK_EQ(brk[1].state, BS_IDLE);
-	CHECK(!st.sock[0] && !st.sock[1] && st.sock[2]);
-	/* the others' late answers are not read */
+	CHECK_EQ(brk[0].state, BS_GET_USAGE);
+	CHECK_EQ(brk[1].state, BS_GET_USAGE);
+	/* the others' late answers change nothing while this one goes on */
 	rx_wire(0, m_usage(1));
 	CHECK_EQ(cl.selected, 2);
+	CHECK_EQ(brk[0].state, BS_STANDBY);
+	rx_wire(2, m_cookie(1));
+	rx_wire(2, m_tunnel(100, 1));
+	CHECK(!st.sock[0] && !st.sock[1] && st.sock[2]);
 
 	/* -r: uniform among the ready ones, never one that did not answer */
 	for (uint32_t r = 0; r < 6; r++) {
@@ -1890,9 +2017,14 @@ static bool state_ok(const struct snap *s, const struct proto_msg *m,
 
 	switch (before) {
 	case BS_GET_USAGE:
+		/* COOKIE alone means a broker older than USAGE only once it
+		 * was asked twice */
+		if (m->type == PROTO_COOKIE && b->usage_asks < 2)
+			return after == before;
 		if (m->type == PROTO_USAGE || m->type == PROTO_COOKIE)
 			return after == BS_STANDBY ||
-			       (after == BS_GET_COOKIE && s->cfg.strategy == SELECT_FIRST);
+			       ((after == BS_GET_COOKIE || after == BS_GET_TUNNEL) &&
+				s->cfg.strategy == SELECT_FIRST);
 		break;
 	case BS_GET_COOKIE:
 		if (m->type == PROTO_COOKIE)
@@ -1967,7 +2099,7 @@ static void check_replies(const struct snap *s, const struct proto_msg *m)
 
 SUITE(client_states)
 {
-	static struct snap snaps[12];
+	static struct snap snaps[14];
 	unsigned n = 0;
 
 	setup(1, SELECT_FIRST, 1000);
@@ -1981,7 +2113,7 @@ SUITE(client_states)
 	setup(2, SELECT_FIRST, 1000);
 	start(0);
 	rx_wire(0, m_usage(9));
-	snap_take(&snaps[n++], "idle", 1);
+	snap_take(&snaps[n++], "candidate", 1);
 	snap_take(&snaps[n++], "get-cookie", 0);
 	rx_wire(0, m_cookie(9));
 	snap_take(&snaps[n++], "get-tunnel, 1 PREPARE", 0);
@@ -1992,6 +2124,7 @@ SUITE(client_states)
 	rx_wire(0, m_cookie(10));
 	rx_wire(0, m_tunnel(100, 1));
 	snap_take(&snaps[n++], "keepalive", 0);
+	snap_take(&snaps[n++], "idle", 1);
 	setup(1, SELECT_FIRST, 0);
 	st.open_err = -ENETUNREACH;
 	start(0);
@@ -2084,4 +2217,532 @@ SUITE(client_keepalive_align)
 	/* never more than 5 s apart */
 	for (unsigned k = 1; k < n_sent(0, PROTO_KEEPALIVE); k++)
 		CHECK(sent(0, PROTO_KEEPALIVE, k)->t - sent(0, PROTO_KEEPALIVE, k - 1)->t <= 5000);
+}
+
+/* ---- the log ------------------------------------------------------------ */
+
+SUITE(client_log)
+{
+	/* down and up twice within a minute: every change is there */
+	setup(1, SELECT_FIRST, 0);
+	start(0);
+	bring_up(0, 100, 1);
+	run_to(5000);
+	rx_wire(0, m_error(PROTO_ERR_BROKER_TIMEOUT));
+	run_to(5100);
+	bring_up(0, 100, 1);
+	run_to(10000);
+	rx_wire(0, m_error(PROTO_ERR_BROKER_TIMEOUT));
+	run_to(10100);
+	bring_up(0, 100, 1);
+	CHECK(now_ms < 60000);
+	/* identical lines, each one there */
+	CHECK_EQ(n_lines("tunnel up: tunnel 7/100, session 7/100, l2tp0"), 3);
+	CHECK_EQ(n_lines("broker closed the tunnel (reason 0x03)"), 2);
+	CHECK_EQ(n_lines("selected"), 3);
+	CHECK(!strcmp(find_line("tunnel up", 1), find_line("tunnel up", 2)));
+	CHECK_EQ(n_lines("held back"), 0);
+
+	/* one failing loop: its repeats are held back and counted, the
+	 * count goes out once a minute and when the loop ends */
+	setup(1, SELECT_FIRST, 0);
+	start(0);
+	{
+		unsigned refusals = 0, told = 0, shown = 0;
+		int64_t last = -LOOP_MINUTE;
+
+		while (now_ms < 150000) {
+			if (brk[0].state == BS_GET_USAGE)
+				rx_wire(0, m_usage(1));
+			if (brk[0].state == BS_GET_COOKIE)
+				rx_wire(0, m_cookie(1));
+			if (brk[0].state == BS_GET_TUNNEL) {
+				rx_wire(0, m_error(-1));
+				refusals++;
+			}
+			step();
+		}
+		if (brk[0].state != BS_GET_USAGE)
+			run_to(client_next_deadline(&cl));
+		bring_up(0, 100, 1);
+		CHECK(refusals >= 10);
+		for (unsigned i = 0; i < nlines; i++) {
+			const char *held = strstr(lines[i], " repeats held back)");
+			unsigned n = 0;
+
+			if (!strstr(lines[i], "broker refused the tunnel"))
+				continue;
+			shown++;
+			if (held) {
+				while (held > lines[i] && held[-1] >= '0' && held[-1] <= '9')
+					held--;
+				n = (unsigned)atoi(held);
+				CHECK(n > 0);
+			}
+			/* the first time in full; then once a minute at most,
+			 * apart from the count at the end */
+			CHECK_EQ(shown == 1, n == 0);
+			if (i + 3 < nlines)
+				CHECK(line_at[i] - last >= LOOP_MINUTE);
+			last = line_at[i];
+			/* a line a minute on is itself a repeat; the count at
+			 * the end (at the time the tunnel came up) is not */
+			told += n + (line_at[i] != line_at[nlines - 1]);
+		}
+		CHECK(shown >= 3 && shown <= 5);
+		CHECK_EQ(told, refusals);
+		/* the count comes before the tunnel up that ended the loop */
+		CHECK(strstr(lines[nlines - 1], "tunnel up") != NULL);
+		CHECK_EQ(n_lines("tunnel up"), 1);
+	}
+	lines_clear();
+	rx_wire(0, m_error(PROTO_ERR_BROKER_TIMEOUT));
+	CHECK_EQ(n_lines("broker closed the tunnel"), 1);
+	CHECK_EQ(n_lines("held back"), 0);
+}
+
+/* ---- dead-broker detection against the broker's 5 s beat ----------------- */
+
+static uint32_t loss_rng;
+
+/* true with probability pct/100 (deterministic xorshift) */
+static bool lost(unsigned pct)
+{
+	loss_rng ^= loss_rng << 13;
+	loss_rng ^= loss_rng >> 17;
+	loss_rng ^= loss_rng << 5;
+	return loss_rng % 1000 < pct * 10;
+}
+
+/*
+ * A live broker behind a lossy path: its keepalive every 5 s (+0..200 ms),
+ * the first 3 s after the tunnel, each lost with pct %; each of our small
+ * probes answered at once unless lost on the way out or back (pct % each).
+ * Runs until `until` or until the client gives the broker up; returns the
+ * time it did, or -1.
+ */
+static int64_t run_lossy(unsigned pct, int64_t until)
+{
+	int64_t beat = now_ms + 3000;
+
+	while (now_ms < until) {
+		unsigned mark;
+
+		if (nev > MAX_EV - 64)
+			log_clear();
+		mark = nev;
+		if (beat <= client_next_deadline(&cl)) {
+			now_ms = beat;
+			if (!lost(pct))
+				rx_wire(0, m_seq(PROTO_KEEPALIVE, 0));
+			beat += 5000 + (int64_t)(loss_rng % 201);
+		} else {
+			step();
+		}
+		if (brk[0].state != BS_KEEPALIVE)
+			return now_ms;
+		for (unsigned i = mark; i < nev; i++) {
+			if (evlog[i].kind != EV_SEND || evlog[i].m.type != PROTO_PMTUD ||
+			    evlog[i].len != PROTO_MIN_DGRAM)
+				continue;
+			if (!lost(pct) && !lost(pct))
+				rx_wire(0, m_value(PROTO_PMTUD_ACK, PROTO_MIN_DGRAM));
+		}
+	}
+	return -1;
+}
+
+SUITE(client_crash)
+{
+	const int64_t t0 = 1000;
+	const int64_t day = 86400000;
+
+	/* the broker beats, then crashes right after a keepalive: given up
+	 * 10 s later, probes 0.8 s apart from 6 s on */
+	setup(1, SELECT_FIRST, 0);
+	start(0);
+	run_to(t0);
+	bring_up(0, 100, 1);
+	run_to(t0 + 3000);
+	rx_wire(0, m_seq(PROTO_KEEPALIVE, 0));
+	for (int k = 1; k <= 4; k++) {
+		run_to(t0 + 3000 + 5000 * k);
+		rx_wire(0, m_seq(PROTO_KEEPALIVE, (uint32_t)k));
+	}
+	log_clear();
+	{
+		const int64_t crash = now_ms;
+
+		while (brk[0].state == BS_KEEPALIVE && now_ms < crash + 60000)
+			step();
+		CHECK_EQ(now_ms - crash, 10000);
+		CHECK(now_ms - crash <= 10000);
+		CHECK_EQ(n_small_probes(0), SILENCE_PROBES);
+		for (unsigned k = 0; k < SILENCE_PROBES; k++) {
+			const struct ev *e = small_probe(0, k);
+
+			CHECK_EQ(e->t - crash, T_SILENCE_BEAT + T_SILENCE_PROBE * (int64_t)k);
+		}
+		CHECK_EQ(last_sent(0, PROTO_ERROR)->m.reason, PROTO_ERR_CLIENT_TIMEOUT);
+		CHECK_EQ(st.ups, st.downs);
+		/* and at once a new round */
+		CHECK_EQ(sent(0, PROTO_USAGE, 0)->t, now_ms);
+	}
+
+	/* one keepalive lost and four probes: the fifth answer keeps it */
+	setup(1, SELECT_FIRST, 0);
+	start(0);
+	bring_up(0, 100, 1);
+	run_to(5000);
+	rx_wire(0, m_seq(PROTO_KEEPALIVE, 0));
+	log_clear();
+	run_to(5000 + T_SILENCE_BEAT + 4 * T_SILENCE_PROBE);
+	CHECK_EQ(n_small_probes(0), 5);
+	rx_wire(0, m_value(PROTO_PMTUD_ACK, PROTO_MIN_DGRAM));
+	run_to(now_ms + 1000);
+	CHECK_EQ(brk[0].state, BS_KEEPALIVE);
+	CHECK_EQ(st.downs, 0);
+
+	/* before the first keepalive the 15 s rule holds (the broker's
+	 * first one may come 14 s after the tunnel) */
+	setup(1, SELECT_FIRST, 0);
+	start(0);
+	bring_up(0, 100, 1);
+	run_to(14000);
+	rx_wire(0, m_value(PROTO_PMTU_NTFY, 1400)); /* not a keepalive */
+	run_to(14000 + T_SILENCE - 1);
+	CHECK_EQ(n_small_probes(0), 0);
+	CHECK_EQ(brk[0].state, BS_KEEPALIVE);
+
+	/* 5 % loss each way for three days: never given up (0.23 expected
+	 * in 30 days, so 0.02 in three) */
+	setup(1, SELECT_FIRST, 0);
+	start(0);
+	bring_up(0, 100, 1);
+	loss_rng = 0x2545F491u;
+	CHECK_EQ(run_lossy(5, 3 * day), -1);
+	CHECK_EQ(st.downs, 0);
+
+	/* the same detector at 30 % loss each way does give up, early: the
+	 * figures above are not met by a detector that never fires */
+	setup(1, SELECT_FIRST, 0);
+	start(0);
+	bring_up(0, 100, 1);
+	loss_rng = 0x2545F491u;
+	{
+		int64_t t = run_lossy(30, day);
+
+		CHECK(t > 0 && t < 3600000);
+	}
+}
+
+/* ---- a broker restarting ------------------------------------------------- */
+
+/* Runs to t while broker b's port is closed: every datagram sent to it
+ * comes back as ICMP port unreachable; the random source changes on every
+ * step so the jitter shows. */
+static void run_refused(int b, int64_t t)
+{
+	while (client_next_deadline(&cl) <= t) {
+		unsigned mark = nev;
+
+		st.rnd = st.rnd * 1103515245u + 12345u;
+		step();
+		for (unsigned i = mark; i < nev; i++) {
+			if (evlog[i].kind == EV_SEND && evlog[i].b == b) {
+				client_on_sock_error(&cl, &brk[b], ECONNREFUSED, now_ms);
+				break;
+			}
+		}
+	}
+	if (t > now_ms)
+		now_ms = t;
+}
+
+SUITE(client_restart)
+{
+	const int64_t t0 = 10000;
+	int64_t lo = INT64_MAX, hi = 0;
+
+	/* stopped gracefully: ERROR 0x02, then port unreachable for 30 s */
+	setup(1, SELECT_FIRST, 0);
+	start(0);
+	bring_up(0, 100, 1);
+	run_fed(0, t0);
+	log_clear();
+	rx_wire(0, m_error(PROTO_ERR_BROKER_SHUTDOWN));
+	CHECK_EQ(st.downs, 1);
+	CHECK_EQ(sent(0, PROTO_USAGE, 0)->t, t0);
+	client_on_sock_error(&cl, &brk[0], ECONNREFUSED, now_ms);
+	run_refused(0, t0 + 30000);
+	CHECK(n_sent(0, PROTO_USAGE) >= 30000 / 250);
+	for (unsigned k = 1; k < n_sent(0, PROTO_USAGE); k++) {
+		int64_t gap = sent(0, PROTO_USAGE, k)->t - sent(0, PROTO_USAGE, k - 1)->t;
+
+		lo = gap < lo ? gap : lo;
+		hi = gap > hi ? gap : hi;
+	}
+	CHECK(lo >= T_REFUSED_RETRY * 3 / 4);
+	CHECK(hi <= T_REFUSED_RETRY * 5 / 4);
+	CHECK(hi <= 500);
+	CHECK(hi > lo); /* jittered */
+	/* no pause between rounds meanwhile */
+	CHECK_EQ(cl.phase, PHASE_COLLECT);
+	CHECK_EQ(n_ev(EV_OPEN, 0), 1); /* one socket all along */
+	/* the broker is back: the next question gets the answers */
+	{
+		const int64_t back = now_ms;
+
+		run_to(client_next_deadline(&cl));
+		CHECK(now_ms - back <= T_REFUSED_RETRY * 5 / 4);
+		CHECK_EQ(last_sent(0, PROTO_USAGE)->t, now_ms);
+		bring_up(0, 100, 1);
+		CHECK_EQ(st.ups, 2);
+		CHECK(now_ms - back <= 300);
+	}
+
+	/* refused for longer than a minute: back to the usual pace */
+	setup(1, SELECT_FIRST, 0);
+	start(0);
+	client_on_sock_error(&cl, &brk[0], ECONNREFUSED, now_ms);
+	run_refused(0, T_REFUSED_FAST - 1);
+	CHECK_EQ(cl.phase, PHASE_COLLECT);
+	log_clear();
+	run_refused(0, T_REFUSED_FAST + 30000);
+	CHECK(n_sent(0, PROTO_USAGE) <= 30000 / T_RESEND + 2);
+	CHECK(cl.rounds >= 2); /* rounds end and pause again */
+	/* an answer ends the refusal; a later refusal starts a new minute */
+	rx_wire(0, m_usage(1));
+	CHECK_EQ(brk[0].refused_since, 0);
+
+	/* a port unreachable while up starts the probes, and the round after
+	 * the tunnel is given up is at the quick pace at once */
+	setup(1, SELECT_FIRST, 0);
+	start(0);
+	bring_up(0, 100, 1);
+	run_fed(0, 20000);
+	log_clear();
+	client_on_sock_error(&cl, &brk[0], ECONNREFUSED, now_ms);
+	run_refused(0, 20000 + SILENCE_PROBES * T_SILENCE_PROBE + 1000);
+	CHECK_EQ(st.downs, 1);
+	CHECK(n_sent(0, PROTO_USAGE) >= 1000 / 250);
+}
+
+/* ---- a refusing broker: on with the next answer of the round ------------ */
+
+SUITE(client_next_candidate)
+{
+	/* the near broker refuses the PREPARE, the far one answers in
+	 * 100 ms: its answers of the first round trip are enough */
+	for (int s = SELECT_FIRST; s <= SELECT_USAGE; s++) {
+		setup(2, (enum select_strategy)s, 0);
+		start(0);
+		run_to(5);
+		rx_wire(0, m_usage(1));
+		rx_wire(0, m_cookie(1));
+		if (s == SELECT_USAGE) {
+			CHECK_EQ(cl.selected, -1); /* waits for the other */
+			run_to(100);
+			rx_wire(1, m_usage(2));
+			rx_wire(1, m_cookie(2));
+			CHECK_EQ(cl.selected, 0);
+			run_to(105);
+		} else {
+			CHECK_EQ(cl.selected, 0);
+			CHECK_EQ(sent(0, PROTO_PREPARE, 0)->t, 5);
+			run_to(10);
+		}
+		log_clear();
+		rx_wire(0, m_error(-1));
+		CHECK_EQ(brk[0].state, BS_IDLE);
+		CHECK(brk[0].broken_since != 0);
+		if (s == SELECT_FIRST) {
+			CHECK_EQ(cl.phase, PHASE_COLLECT);
+			CHECK_EQ(n_sent(1, -1), 0);
+			run_to(100);
+			rx_wire(1, m_usage(2));
+			rx_wire(1, m_cookie(2));
+		}
+		CHECK_EQ(cl.selected, 1);
+		CHECK_EQ(brk[1].state, BS_GET_TUNNEL);
+		/* one datagram to the second broker: its PREPARE */
+		CHECK_EQ(n_sent(1, -1), 1);
+		CHECK_EQ(sent(1, PROTO_PREPARE, 0)->t, now_ms);
+		run_to(now_ms + 100);
+		rx_wire(1, m_tunnel(200, 1));
+		CHECK_EQ(brk[1].state, BS_KEEPALIVE);
+		CHECK(now_ms <= 250);
+		CHECK_EQ(cl.rounds, 1);
+		CHECK_EQ(st.opens, 2);
+	}
+
+	/* stale answers are not used: a refusal after the few seconds
+	 * starts a new round */
+	setup(2, SELECT_FIRST, 0);
+	start(0);
+	rx_wire(0, m_usage(1));
+	rx_wire(0, m_cookie(1));
+	rx_wire(1, m_usage(1));
+	run_to(T_CANDIDATES);
+	CHECK_EQ(brk[1].state, BS_IDLE);
+	CHECK(!st.sock[1]);
+	rx_wire(0, m_error(-1));
+	CHECK_EQ(cl.rounds, 2);
+	CHECK_EQ(brk[1].state, BS_GET_USAGE);
+	CHECK_EQ(st.opens, 3);
+
+	/* a candidate that cannot be reached is let go, not retried while
+	 * another broker is selected */
+	setup(2, SELECT_FIRST, 0);
+	start(0);
+	rx_wire(0, m_usage(1));
+	client_on_sock_error(&cl, &brk[1], ENETUNREACH, now_ms);
+	CHECK_EQ(brk[1].state, BS_IDLE);
+	CHECK(!st.sock[1]);
+	run_to(4000);
+	CHECK_EQ(st.opens, 2);
+}
+
+/* ---- an outage on our side ------------------------------------------------ */
+
+/* A tunnel up at t0 with the broker's beat seen, run to t. */
+static void up_and_beating(int64_t t0, int64_t t)
+{
+	setup(1, SELECT_FIRST, 0);
+	start(0);
+	run_to(t0);
+	bring_up(0, 100, 1);
+	rx_wire(0, m_value(PROTO_PMTUD_ACK, 1472));
+	run_fed(0, t);
+	CHECK(brk[0].beat_seen);
+	CHECK_EQ(brk[0].state, BS_KEEPALIVE);
+}
+
+SUITE(client_outage)
+{
+	const int64_t t0 = 1000, down = 20000;
+
+	/* the link goes down for 40 s: nothing is sent, nothing given up;
+	 * back up, a probe at once, the answer keeps the tunnel: no hook,
+	 * no new kernel tunnel, one line */
+	up_and_beating(t0, down);
+	log_clear();
+	lines_clear();
+	client_link(&cl, false, now_ms);
+	CHECK(brk[0].paused);
+	CHECK_EQ(client_next_deadline(&cl), INT64_MAX); /* idle meanwhile */
+	now_ms = down + 40000;
+	CHECK_EQ(n_sent(0, -1), 0);
+	client_link(&cl, true, now_ms);
+	CHECK_EQ(n_small_probes(0), 1);
+	CHECK_EQ(small_probe(0, 0)->t, down + 40000);
+	run_to(now_ms + 5); /* the answer, one round trip later */
+	rx_wire(0, m_value(PROTO_PMTUD_ACK, PROTO_MIN_DGRAM));
+	CHECK(!brk[0].paused && !brk[0].resuming);
+	CHECK_EQ(brk[0].state, BS_KEEPALIVE);
+	CHECK_EQ(st.ups, 1);
+	CHECK_EQ(st.downs, 0);
+	CHECK_EQ(st.creates, 1);
+	CHECK_EQ(st.opens, 1);
+	CHECK_EQ(n_sent(0, PROTO_ERROR), 0);
+	CHECK_EQ(nlines, 1);
+	CHECK(strstr(find_line("tunnel kept", 0), "outage of 40005 ms") != NULL);
+	/* and the tunnel goes on as before: keepalives, detection */
+	CHECK_EQ(last_sent(0, PROTO_KEEPALIVE)->t, now_ms);
+	run_fed(0, now_ms + 60000);
+	CHECK_EQ(brk[0].state, BS_KEEPALIVE);
+	CHECK_EQ(st.downs, 0);
+
+	/* ... no answer: after 5 probes 200 ms apart, 1 s, a new tunnel */
+	up_and_beating(t0, down);
+	client_link(&cl, false, now_ms);
+	now_ms = down + 40000;
+	log_clear();
+	client_link(&cl, true, now_ms);
+	run_to(down + 40000 + RESUME_PROBES * T_RESUME_PROBE - 1);
+	CHECK_EQ(n_small_probes(0), RESUME_PROBES);
+	for (unsigned k = 0; k < RESUME_PROBES; k++)
+		CHECK_EQ(small_probe(0, k)->t, down + 40000 + T_RESUME_PROBE * (int64_t)k);
+	CHECK_EQ(brk[0].state, BS_KEEPALIVE);
+	run_to(down + 40000 + RESUME_PROBES * T_RESUME_PROBE);
+	CHECK_EQ(st.downs, 1);
+	CHECK_EQ(last_sent(0, PROTO_ERROR)->t, now_ms);
+	CHECK_EQ(sent(0, PROTO_USAGE, 0)->t, now_ms);
+
+	/* longer than the broker's 120 s: reconnect at once, no probing */
+	up_and_beating(t0, down);
+	client_link(&cl, false, now_ms);
+	now_ms = down + T_BROKER_FORGETS;
+	log_clear();
+	lines_clear();
+	client_link(&cl, true, now_ms);
+	CHECK_EQ(n_small_probes(0), 0);
+	CHECK_EQ(st.downs, 1);
+	CHECK_EQ(sent(0, PROTO_USAGE, 0)->t, now_ms);
+	CHECK_EQ(n_lines("outage longer than the broker keeps a tunnel"), 1);
+	bring_up(0, 101, 1);
+	CHECK_EQ(st.ups, 2);
+
+	/* a link that flaps while down changes nothing; up without an
+	 * outage changes nothing either */
+	up_and_beating(t0, down);
+	log_clear();
+	client_link(&cl, true, now_ms);
+	CHECK_EQ(n_small_probes(0), 0);
+	CHECK(!brk[0].resuming);
+	client_link(&cl, false, now_ms);
+	client_link(&cl, false, now_ms + 10);
+	CHECK_EQ(brk[0].paused_since, down);
+
+	/* no link watch: sending fails with "network unreachable" */
+	up_and_beating(t0, down);
+	log_clear();
+	lines_clear();
+	st.send_err = -ENETUNREACH;
+	run_to(down + 5000); /* a keepalive fails */
+	CHECK(brk[0].paused);
+	CHECK_EQ(brk[0].paused_since, last_sent(0, PROTO_KEEPALIVE)->t);
+	CHECK(!brk[0].paused_by_link);
+	CHECK_EQ(n_lines("cannot send: Network is unreachable; holding the tunnel"), 1);
+	run_to(down + 100000);
+	/* a probe a second to find out when it works, the tunnel held */
+	CHECK_EQ(brk[0].state, BS_KEEPALIVE);
+	{
+		int64_t n = (down + 100000 - brk[0].paused_since) / T_OUTAGE_PROBE;
+
+		CHECK_EQ(n_small_probes(0), n);
+		CHECK(n >= 90);
+	}
+	CHECK_EQ(st.downs, 0);
+	st.send_err = 0;
+	log_clear();
+	run_to(client_next_deadline(&cl));
+	CHECK(now_ms <= down + 100000 + T_OUTAGE_PROBE);
+	CHECK_EQ(n_small_probes(0), 1);
+	CHECK(brk[0].resuming);
+	rx_wire(0, m_value(PROTO_PMTUD_ACK, PROTO_MIN_DGRAM));
+	CHECK(!brk[0].paused && !brk[0].resuming);
+	CHECK_EQ(st.downs, 0);
+	CHECK_EQ(nlines, 2);
+
+	/* ... for longer than the broker keeps a tunnel */
+	up_and_beating(t0, down);
+	st.send_err = -ENETDOWN;
+	run_to(down + 5000);
+	CHECK(brk[0].paused);
+	run_to(brk[0].paused_since + T_BROKER_FORGETS + 500);
+	CHECK_EQ(st.downs, 0);
+	st.send_err = 0;
+	log_clear();
+	run_to(client_next_deadline(&cl));
+	CHECK_EQ(st.downs, 1);
+	CHECK_EQ(sent(0, PROTO_USAGE, 0)->t, now_ms);
+
+	/* a port unreachable while paused is no reason to probe */
+	up_and_beating(t0, down);
+	client_link(&cl, false, now_ms);
+	log_clear();
+	client_on_sock_error(&cl, &brk[0], ECONNREFUSED, now_ms);
+	CHECK_EQ(n_sent(0, -1), 0);
+	CHECK_EQ(client_next_deadline(&cl), INT64_MAX);
 }
