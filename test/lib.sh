@@ -284,11 +284,18 @@ start_to_iface_ms() {
 
 # link_up_and_ping IFACE ADDR OUT: in the client namespace, bring IFACE up
 # and ping ADDR every 10 ms until the first reply (30 s at most); OUT gets
-# "T_UP T_REPLY" on the wall clock, T_UP taken when "ip link set up" returns.
+# "T_UP T_REPLY" on the wall clock.  T_UP is when the operstate reads "up":
+# the kernel's link watch may take up to a second after "ip link set up"
+# before the device carries anything (and l2tpd hears of it), and that
+# second is nobody's reaction time.
 link_up_and_ping() {
 	export -f ms_clock
 	ip netns exec "$NSC" bash -c '
-		ip link set dev "$1" up; ms_clock up
+		ip link set dev "$1" up
+		until read -r st <"/sys/class/net/$1/operstate" && [ "$st" = up ]; do
+			sleep 0.01
+		done
+		ms_clock up
 		for i in $(seq 15); do
 			ping -n -q -c 1 -w 2 -i 0.01 "$2" >/dev/null 2>&1 && break
 		done
