@@ -3,13 +3,13 @@
 # 300 ms): l2tpd backs off exponentially, at most 4 tunnels per broker per
 # 10 minutes, one log line per back-off step.  A shorter window is
 # asserted: whatever the steps, 4 per 10 minutes cannot be more than 4 in
-# ${WINDOW_S:-90} s.  Then with a good broker listed second, l2tpd prefers it
+# ${WINDOW_S:-120} s.  Then with a good broker listed second, l2tpd prefers it
 # while the first is backed off, and stays there.
 . "$(dirname "$0")/../lib.sh"
 need_l2tp
 setup_net
-WINDOW_S=${WINDOW_S:-90}
-BACKOFF_LINE=${BACKOFF_LINE:-back-off}
+WINDOW_S=${WINDOW_S:-120}
+BACKOFF_LINE=${BACKOFF_LINE:-not using this broker for}
 start_broker closer -l $BADDR:$PORT -C 300
 make_hook
 start_client -u u-$ID -i l2tp0 -b $BADDR:$PORT -s "$HOOK"
