@@ -15,6 +15,7 @@
 static void client_step(struct client *c, int64_t now);
 static void keepalive_timers(struct client *c, struct broker *b, int64_t now);
 static void keepalive_due(struct client *c, struct broker *b, int64_t now);
+static bool have_candidates(const struct client *c, int64_t now);
 static void outage_start(struct client *c, struct broker *b, bool by_link,
 			 int err, int64_t now);
 
@@ -227,6 +228,15 @@ static void send_prepare(struct client *c, struct broker *b, int64_t now)
 	send_or_backoff(c, b, &m, now);
 }
 
+static void outage_clear(struct broker *b)
+{
+	b->paused = false;
+	b->paused_by_link = false;
+	b->resuming = false;
+	b->paused_since = 0;
+	b->unsendable = 0;
+}
+
 /* Ends whatever exists with this broker: the broker hears ERROR(reason)
  * (0: say nothing) if it may hold a tunnel for us, the hook hears
  * session.down if it heard session.up, and the kernel objects go. */
@@ -249,9 +259,7 @@ static void broker_abandon(struct client *c, struct broker *b, uint8_t reason)
 		b->kernel_up = false;
 	}
 	close_socket(c, b);
-	b->paused = false;
-	b->resuming = false;
-	b->paused_since = 0;
+	outage_clear(b);
 	b->mtu = 0;
 	b->nrel = 0;
 	b->up_since = 0;
@@ -389,6 +397,8 @@ static void broker_select(struct client *c, struct broker *b, int64_t now)
 	b->establish_deadline = now + T_ESTABLISH;
 	b->prepares_total = 0;
 	b->redos = 0;
+	b->prepare_refusals = 0;
+	b->was_up = false;
 	if (b->cookie_at && now - b->cookie_at < T_COOKIE_MAX_AGE) {
 		start_prepare(c, b, now);
 	} else if (b->cookie_wanted && now - b->cookie_asked < T_RESEND) {
@@ -528,15 +538,14 @@ static void drop_candidates(struct client *c)
 }
 
 static void tunnel_established(struct client *c, struct broker *b,
-			       const struct proto_msg *m, int64_t now)
+			       uint32_t tunnel_id, uint32_t features, int64_t now)
 {
-	uint32_t features = m->has_features ? m->features & b->cfg->features : 0;
 	int r;
 
-	b->peer_tunnel_id = m->tunnel_id;
+	b->peer_tunnel_id = tunnel_id;
 	if (features & PROTO_FEATURE_UNIQUE_SESSION_ID) {
 		b->session_id = b->cfg->tunnel_id;
-		b->peer_session_id = m->tunnel_id;
+		b->peer_session_id = tunnel_id;
 	} else {
 		b->session_id = 1;
 		b->peer_session_id = 1;
@@ -550,6 +559,9 @@ static void tunnel_established(struct client *c, struct broker *b,
 	b->kernel_up = true;
 	drop_candidates(c);
 	b->up_since = now;
+	b->up_at = now;
+	b->was_up = true;
+	b->made_at[b->made++ % FLAP_TUNNELS] = now;
 	b->last_rx = now;
 	b->establish_deadline = 0;
 	b->broken_since = 0;
@@ -557,10 +569,7 @@ static void tunnel_established(struct client *c, struct broker *b,
 	b->ka_next = now + T_KEEPALIVE;
 	b->silence_probes = 0;
 	b->beat_seen = false;
-	b->paused = false;
-	b->resuming = false;
-	b->paused_since = 0;
-	b->unsendable = 0;
+	outage_clear(b);
 	b->pmtu_interval = T_PMTU_FIRST;
 	/* The failing loop, if there was one, is over. */
 	log_loop_end(b->name);
@@ -584,25 +593,37 @@ static void tunnel_established(struct client *c, struct broker *b,
 static void on_tunnel(struct client *c, struct broker *b,
 		      const struct proto_msg *m, int64_t now)
 {
+	uint32_t features = m->has_features ? m->features & b->cfg->features : 0;
+
 	if (m->tunnel_id == 0) {
 		log_warn("%s: TUNNEL with tunnel id 0 ignored", b->name);
 		return;
 	}
+	if (features & PROTO_FEATURE_UNIQUE_SESSION_ID)
+		b->unique_known = true;
 	/*
 	 * A repeated TUNNEL never carries features, so after more than one
 	 * PREPARE a 4-byte TUNNEL may be a re-reply from a broker that did
 	 * agree to unique session ids.  Guessing wrong leaves the data plane
-	 * dead, so end that tunnel and ask again from a fresh port.
+	 * dead: use what this broker told before, or end that tunnel and ask
+	 * again from a fresh port.
 	 */
-	if (!m->has_features && b->offered_features && b->prepares_total > 1 &&
-	    b->redos < AMBIGUOUS_REDOS) {
+	if (!m->has_features && b->offered_features && b->prepares_total > 1) {
 		int r;
 
+		if (b->unique_known) {
+			tunnel_established(c, b, m->tunnel_id,
+					   PROTO_FEATURE_UNIQUE_SESSION_ID, now);
+			return;
+		}
+		send_error(c, b, PROTO_ERR_CLIENT_FAILURE);
+		if (b->redos == REDOS_MAX) {
+			broker_fail(c, b, 0, 0, "no unambiguous TUNNEL reply");
+			return;
+		}
 		log_info("%s: TUNNEL reply without features after %u PREPAREs"
 			 " is ambiguous; starting over on a new port",
 			 b->name, b->prepares_total);
-		send_error(c, b, PROTO_ERR_CLIENT_FAILURE);
-		b->redos++;
 		b->prepares_total = 0;
 		r = reopen(c, b);
 		if (r < 0) {
@@ -610,10 +631,19 @@ static void on_tunnel(struct client *c, struct broker *b,
 			return;
 		}
 		b->establish_deadline = now + T_ESTABLISH;
-		start_cookie(c, b, now);
+		if (b->redos++ == 0) {
+			start_cookie(c, b, now);
+		} else {
+			/* the COOKIE request goes when the timer fires */
+			b->prepares = 0;
+			b->cookie_at = 0;
+			b->cookie_wanted = false;
+			b->timer = now + ((int64_t)T_REDO_BACKOFF << (b->redos - 2));
+			set_state(c, b, BS_GET_COOKIE);
+		}
 		return;
 	}
-	tunnel_established(c, b, m, now);
+	tunnel_established(c, b, m->tunnel_id, features, now);
 }
 
 /* How long a silence has to be before the probes start. */
@@ -634,10 +664,7 @@ static bool reachable(struct broker *b, int64_t now)
 	if (b->paused || b->resuming) {
 		log_info("%s: tunnel kept: broker answered after an outage of %lld ms",
 			 b->name, (long long)(now - b->paused_since));
-		b->paused = false;
-		b->paused_by_link = false;
-		b->resuming = false;
-		b->paused_since = 0;
+		outage_clear(b);
 		outage_over = true;
 	}
 	if (b->wan_down) {
@@ -682,10 +709,19 @@ void client_on_msg(struct client *c, struct broker *b,
 			on_tunnel(c, b, m, now);
 		break;
 	case PROTO_ERROR:
-		if (s == BS_GET_TUNNEL) {
+		if (s == BS_GET_TUNNEL && have_candidates(c, now)) {
 			log_loop(b->name, LOG_WARNING, "%s: broker refused the tunnel",
 				 b->name);
 			broker_abandon(c, b, 0);
+		} else if (s == BS_GET_TUNNEL) {
+			unsigned shift = b->prepare_refusals < 3 ? b->prepare_refusals : 3;
+
+			log_loop(b->name, LOG_WARNING, "%s: broker refused the tunnel;"
+				 " asking again with back-off", b->name);
+			b->prepare_refusals++;
+			b->prepares = 0; /* the cookie passed: refusals come after */
+			b->timer = now + min64((int64_t)T_PREPARE_RETRY << shift,
+					       T_PREPARE_RETRY_MAX);
 		} else if (s == BS_KEEPALIVE) {
 			log_loop(b->name, LOG_WARNING,
 				 "%s: broker closed the tunnel (reason 0x%02x)",
@@ -982,12 +1018,17 @@ static void broker_on_timer(struct client *c, struct broker *b, int64_t now)
 		if (now >= b->establish_deadline) {
 			broker_fail(c, b, PROTO_ERR_CLIENT_TIMEOUT, 0,
 				    "no tunnel within 15 s");
+			/* refusals only: busy or rate-limited, not broken */
+			if (b->prepare_refusals)
+				b->broken_since = 0;
 			break;
 		}
 		if (now < b->timer)
 			break;
 		b->timer = now + T_RESEND;
 		if (b->state == BS_GET_COOKIE) {
+			b->cookie_asked = now;
+			b->cookie_wanted = true;
 			send_simple(c, b, PROTO_COOKIE, now);
 		} else if (b->prepares >= PREPARES_PER_COOKIE ||
 			   now - b->cookie_at >= T_COOKIE_MAX_AGE) {
@@ -1056,6 +1097,38 @@ static int choose(struct client *c, int64_t now)
 	return pick;
 }
 
+static bool is_held(const struct broker *b, int64_t now)
+{
+	return b->hold_until > now;
+}
+
+/* The selected broker's tunnel ended, not on our request. */
+static void tunnel_ended(struct broker *b, int64_t now)
+{
+	int64_t lived = now - b->up_at, hold = 0;
+	unsigned shift;
+
+	if (lived >= T_SHORT_LIVED) {
+		b->short_streak = 0;
+		return;
+	}
+	b->short_streak++;
+	if (b->short_streak >= 2) {
+		shift = b->short_streak - 2 < 6 ? b->short_streak - 2 : 6;
+		hold = now + min64((int64_t)T_FLAP_BASE << shift, T_FLAP_MAX);
+	}
+	/* the oldest of the last FLAP_TUNNELS */
+	if (b->made >= FLAP_TUNNELS &&
+	    b->made_at[b->made % FLAP_TUNNELS] + T_FLAP_WINDOW > hold)
+		hold = b->made_at[b->made % FLAP_TUNNELS] + T_FLAP_WINDOW;
+	if (hold <= now)
+		return;
+	b->hold_until = hold;
+	log_warn("%s: tunnel lasted %lld s, %u in a row that short; not using"
+		 " this broker for %lld s", b->name, (long long)(lived / 1000),
+		 b->short_streak, (long long)((hold - now + 999) / 1000));
+}
+
 static void start_round(struct client *c, int64_t now)
 {
 	c->rounds++;
@@ -1069,7 +1142,7 @@ static void start_round(struct client *c, int64_t now)
 		if (is_broken(b) && now - b->broken_since >= T_BROKEN)
 			b->broken_since = 0;
 		close_socket(c, b);
-		if (is_broken(b)) {
+		if (is_broken(b) || is_held(b, now)) {
 			set_state(c, b, BS_IDLE);
 			continue;
 		}
@@ -1090,6 +1163,21 @@ static bool have_candidates(const struct client *c, int64_t now)
 	return false;
 }
 
+/* 5 s, or, when every broker is held off, until the first may be used. */
+static int64_t next_round_wait(const struct client *c, int64_t now)
+{
+	int64_t first = NO_DEADLINE;
+
+	for (unsigned i = 0; i < c->nbrokers; i++) {
+		const struct broker *b = &c->brokers[i];
+
+		if (!is_held(b, now))
+			return T_NO_BROKER;
+		first = min64(first, b->hold_until);
+	}
+	return first - now > T_NO_BROKER ? first - now : T_NO_BROKER;
+}
+
 static void client_step(struct client *c, int64_t now)
 {
 	for (unsigned guard = 0; guard < 4; guard++) {
@@ -1102,16 +1190,18 @@ static void client_step(struct client *c, int64_t now)
 			if (pick == -2)
 				return;
 			if (pick < 0) {
+				int64_t wait = next_round_wait(c, now);
+
 				log_loop(LOOP_SELECT, LOG_WARNING,
-					 "no broker available; next round in %d s",
-					 T_NO_BROKER / 1000);
+					 "no broker available; next round in %lld s",
+					 (long long)((wait + 999) / 1000));
 				for (unsigned i = 0; i < c->nbrokers; i++) {
 					close_socket(c, &c->brokers[i]);
 					c->brokers[i].broken_since = 0;
 					set_state(c, &c->brokers[i], BS_IDLE);
 				}
 				c->phase = PHASE_WAIT;
-				c->phase_deadline = now + T_NO_BROKER;
+				c->phase_deadline = now + wait;
 				return;
 			}
 			c->selected = pick;
@@ -1137,6 +1227,10 @@ static void client_step(struct client *c, int64_t now)
 			if (b->state != BS_FAILED)
 				return;
 			b->reconnects++;
+			if (b->was_up) {
+				b->was_up = false;
+				tunnel_ended(b, now);
+			}
 			if (have_candidates(c, now)) {
 				/* On with the next one of this round. */
 				set_state(c, b, BS_IDLE);

@@ -87,6 +87,18 @@
  * then as usual. */
 #define T_REFUSED_RETRY 200
 #define T_REFUSED_FAST 60000
+/*
+ * A broker that ends every tunnel soon after making it: a tunnel that lived
+ * less than T_SHORT_LIVED counts; from the second in a row the broker is
+ * left alone for 15 s, doubling up to 10 min, and after FLAP_TUNNELS such
+ * tunnels within T_FLAP_WINDOW until the oldest of them is that old.
+ * Meanwhile other brokers are selected.
+ */
+#define T_SHORT_LIVED 60000
+#define T_FLAP_BASE 15000
+#define T_FLAP_MAX 600000
+#define FLAP_TUNNELS 4
+#define T_FLAP_WINDOW 600000
 #define T_BACKOFF_MIN 2000
 #define T_BACKOFF_MAX 30000
 #define T_COOKIE_MAX_AGE 120000
@@ -95,7 +107,19 @@
 #define T_CANDIDATES 5000
 #define PREPARES_PER_COOKIE 3
 #define REFUSALS_TO_FAIL 3
-#define AMBIGUOUS_REDOS 2
+/* A 4-byte TUNNEL after more than one PREPARE is ambiguous (a lost reply
+ * with features, or a broker without them).  Never guessed: a broker that
+ * sent features in any TUNNEL before is known to use unique ids; otherwise
+ * the handshake starts over on a new port, at once, then after 1, 2 s ...,
+ * at most REDOS_MAX times per selection. */
+#define REDOS_MAX 4
+#define T_REDO_BACKOFF 1000
+/* ERROR on PREPARE with nobody else to turn to: most likely a rate limit
+ * (the broker's connection_rate_limit may be 10 s), so PREPARE again after
+ * 1, 2, 4, 4 ... s within the 15 s, and do not mark the broker broken for
+ * that. */
+#define T_PREPARE_RETRY 1000
+#define T_PREPARE_RETRY_MAX 4000
 
 enum broker_state {
 	BS_REINIT,
@@ -157,7 +181,9 @@ struct broker {
 	unsigned prepares; /* sent with the current cookie */
 	unsigned prepares_total; /* sent from this socket */
 	bool offered_features;
+	bool unique_known; /* sent features in a TUNNEL reply, in this run */
 	unsigned redos;
+	unsigned prepare_refusals;
 	unsigned refusals;
 	int64_t refused_since; /* 0: answering, as far as we know */
 
@@ -198,6 +224,14 @@ struct broker {
 	struct rel_msg rel[BROKER_REL_QUEUE];
 	unsigned nrel;
 	uint16_t rel_seq;
+
+	/* tunnels that ended soon after they were made */
+	bool was_up;           /* in the current selection */
+	int64_t up_at;
+	int64_t made_at[FLAP_TUNNELS];
+	unsigned made;         /* tunnels made, in made_at mod FLAP_TUNNELS */
+	unsigned short_streak;
+	int64_t hold_until;    /* not selected before, if others can be */
 
 	/* broker avoidance and network back-off */
 	int64_t broken_since; /* 0: not broken */

@@ -129,22 +129,27 @@ static void log_write(int prio, const char *line)
 			     (size_t)n < sizeof(out) ? (size_t)n : sizeof(out) - 1);
 }
 
-static bool log_wanted(int prio)
+/* Formats the line; false if nobody wants it. */
+static bool __attribute__((format(printf, 4, 0)))
+log_format(int prio, char *line, size_t n, const char *fmt, va_list ap)
 {
-	return (log_opened || capture_sink) && (prio != LOG_DEBUG || log_debug_on);
+	if (!(log_opened || capture_sink) || (prio == LOG_DEBUG && !log_debug_on))
+		return false;
+	vsnprintf(line, n, fmt, ap);
+	return true;
 }
 
 void log_msg(int prio, const char *fmt, ...)
 {
 	char line[LOG_LINE_MAX];
 	va_list ap;
+	bool wanted;
 
-	if (!log_wanted(prio))
-		return;
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	wanted = log_format(prio, line, sizeof(line), fmt, ap);
 	va_end(ap);
-	log_write(prio, line);
+	if (wanted)
+		log_write(prio, line);
 }
 
 /* Writes the line again with the count of copies held back since it was
@@ -171,12 +176,13 @@ void log_loop(const char *key, int prio, const char *fmt, ...)
 	int64_t now = log_now_ms();
 	char line[LOOP_LINE_MAX];
 	va_list ap;
+	bool wanted;
 
-	if (!log_wanted(prio))
-		return;
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	wanted = log_format(prio, line, sizeof(line), fmt, ap);
 	va_end(ap);
+	if (!wanted)
+		return;
 	t = fnv1a(line);
 	for (unsigned i = 0; i < LOOP_LINES; i++) {
 		struct loop_line *l = &loops[i];

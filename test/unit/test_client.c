@@ -581,6 +581,16 @@ static void bring_up(int i, uint32_t ptid, uint32_t features)
 	CHECK_EQ(brk[i].state, BS_KEEPALIVE);
 }
 
+/* Runs until broker i is asked for USAGE again (a broker that ended
+ * tunnels soon after making them may be held off for a while). */
+static void await_round(int i)
+{
+	while (brk[i].state != BS_GET_USAGE && now_ms < 3600000 &&
+	       client_next_deadline(&cl) != INT64_MAX)
+		step();
+	CHECK_EQ(brk[i].state, BS_GET_USAGE);
+}
+
 /* Runs to t while broker i sends a KEEPALIVE every 5 s (from now on). */
 static void run_fed(int i, int64_t t)
 {
@@ -700,7 +710,7 @@ SUITE(client_startup)
 	run_to(21500);
 	CHECK_EQ(n_sent(0, PROTO_PREPARE), 5);
 	e = last_sent(0, PROTO_ERROR);
-	CHECK(e && e->t == 21500 && e->m.has_reason &&
+	CHECK(e != NONE && e->t == 21500 && e->m.has_reason &&
 	      e->m.reason == PROTO_ERR_CLIENT_TIMEOUT);
 	CHECK(ev_pos(e) < ev_pos(find_ev(EV_CLOSE, 0, 0)));
 	CHECK_EQ(st.creates, 0);
@@ -716,7 +726,7 @@ SUITE(client_startup)
 	CHECK_EQ(nev, 0);
 	run_to(26500);
 	CHECK_EQ(st.opens, 2);
-	CHECK(sent(0, PROTO_USAGE, 0) && sent(0, PROTO_USAGE, 0)->t == 26500);
+	CHECK(sent(0, PROTO_USAGE, 0) != NONE && sent(0, PROTO_USAGE, 0)->t == 26500);
 	CHECK_EQ(cl.phase, PHASE_COLLECT);
 
 	/* The timeout hits after a cookie re-fetch: PREPAREs went out from
@@ -732,7 +742,7 @@ SUITE(client_startup)
 	CHECK_EQ(n_sent(0, PROTO_ERROR), 0);
 	run_to(15000);
 	e = last_sent(0, PROTO_ERROR);
-	CHECK(e && e->t == 15000 && e->m.reason == PROTO_ERR_CLIENT_TIMEOUT);
+	CHECK(e != NONE && e->t == 15000 && e->m.reason == PROTO_ERR_CLIENT_TIMEOUT);
 	CHECK(all_closed());
 
 	/* ... but not when no PREPARE ever went out */
@@ -796,7 +806,7 @@ SUITE(client_tunnel)
 	run_to(100);
 	bring_up(0, 100, 1);
 	e = find_ev(EV_CREATE, 0, 0);
-	CHECK(e && e->sid == TID && e->psid == 100 && e->ptid == 100);
+	CHECK(e != NONE && e->sid == TID && e->psid == 100 && e->ptid == 100);
 	CHECK_EQ(brk[0].session_id, TID);
 	CHECK_EQ(brk[0].peer_session_id, 100);
 	CHECK_EQ(brk[0].peer_tunnel_id, 100);
@@ -809,7 +819,7 @@ SUITE(client_tunnel)
 	start(0);
 	bring_up(0, 0xFFFFFFFFu, 0xFFFFFFFFu);
 	e = find_ev(EV_CREATE, 0, 0);
-	CHECK(e && e->sid == TID && e->psid == 0xFFFFFFFFu);
+	CHECK(e != NONE && e->sid == TID && e->psid == 0xFFFFFFFFu);
 
 	/* no features in the answer to the first PREPARE: a broker without
 	 * them, sessions 1/1 */
@@ -817,18 +827,19 @@ SUITE(client_tunnel)
 	start(0);
 	bring_up(0, 100, 0);
 	e = find_ev(EV_CREATE, 0, 0);
-	CHECK(e && e->sid == 1 && e->psid == 1 && e->ptid == 100);
+	CHECK(e != NONE && e->sid == 1 && e->psid == 1 && e->ptid == 100);
 	CHECK_EQ(n_sent(0, PROTO_ERROR), 0);
 
 	/* features we did not offer are not used either */
 	setup(1, SELECT_FIRST, 0);
 	ccfg.features = 0;
 	start(0);
+	CHECK(sent(0, PROTO_USAGE, 0) != NONE); /* else the next one proves nothing */
 	CHECK(!sent(0, PROTO_USAGE, 0)->m.has_features ||
 	      sent(0, PROTO_USAGE, 0)->m.features == 0);
 	bring_up(0, 100, 1);
 	e = find_ev(EV_CREATE, 0, 0);
-	CHECK(e && e->sid == 1 && e->psid == 1);
+	CHECK(e != NONE && e->sid == 1 && e->psid == 1);
 
 	/* The first reply was lost; the re-reply to the second PREPARE has
 	 * no features although the broker agreed.  Guessing would kill the
@@ -845,7 +856,7 @@ SUITE(client_tunnel)
 	CHECK_EQ(st.creates, 0);
 	CHECK_EQ(st.ups, 0);
 	e = sent(0, PROTO_ERROR, 0);
-	CHECK(e && e->m.has_reason);
+	CHECK(e != NONE && e->m.has_reason);
 	CHECK(ev_pos(e) < ev_pos(find_ev(EV_CLOSE, 0, 0)));
 	CHECK(ev_pos(find_ev(EV_CLOSE, 0, 0)) < ev_pos(find_ev(EV_OPEN, 0, 0)));
 	CHECK(ev_pos(find_ev(EV_OPEN, 0, 0)) < ev_pos(sent(0, PROTO_COOKIE, 0)));
@@ -858,7 +869,7 @@ SUITE(client_tunnel)
 	CHECK_EQ(n_sent(0, PROTO_PREPARE), 1);
 	rx_wire(0, m_tunnel(101, 1));
 	e = find_ev(EV_CREATE, 0, 0);
-	CHECK(e && e->sid == TID && e->psid == 101 && e->ptid == 101);
+	CHECK(e != NONE && e->sid == TID && e->psid == 101 && e->ptid == 101);
 	CHECK_EQ(brk[0].state, BS_KEEPALIVE);
 	CHECK_EQ(st.creates, 1);
 
@@ -874,23 +885,68 @@ SUITE(client_tunnel)
 	rx_wire(0, m_cookie(5));
 	rx_wire(0, m_tunnel(102, 0));
 	e = find_ev(EV_CREATE, 0, 0);
-	CHECK(e && e->sid == 1 && e->psid == 1 && e->ptid == 102);
+	CHECK(e != NONE && e->sid == 1 && e->psid == 1 && e->ptid == 102);
 
-	/* the restart is bounded: after AMBIGUOUS_REDOS the client settles */
+	/* never a guess: the handshake starts over, at once and then after
+	 * 1, 2, 4 s, and after REDOS_MAX the attempt ends without a tunnel */
 	setup(1, SELECT_FIRST, 0);
 	start(0);
 	rx_wire(0, m_usage(100));
-	for (unsigned k = 0; k <= AMBIGUOUS_REDOS; k++) {
+	for (unsigned k = 0; k <= REDOS_MAX; k++) {
+		int64_t redo = now_ms;
+		const struct ev *ck;
+
+		if (k > 0) {
+			int64_t wait = k == 1 ? 0 : (int64_t)T_REDO_BACKOFF << (k - 2);
+
+			if (wait)
+				CHECK_EQ(n_sent(0, PROTO_COOKIE), 0);
+			run_to(redo + wait);
+			ck = sent(0, PROTO_COOKIE, 0);
+			CHECK_EQ(ck->t, redo + wait);
+			CHECK_EQ(n_sent(0, PROTO_COOKIE), 1);
+		}
 		rx_wire(0, m_cookie((uint8_t)k));
 		run_to(now_ms + T_RESEND);
 		CHECK_EQ(brk[0].prepares_total, 2);
+		log_clear();
 		rx_wire(0, m_tunnel(100 + k, 0));
+		CHECK_EQ(st.creates, 0);
+		CHECK_EQ(n_sent(0, PROTO_ERROR), 1);
 	}
-	CHECK_EQ(st.opens, 1 + AMBIGUOUS_REDOS);
-	CHECK_EQ(n_sent(0, PROTO_ERROR), AMBIGUOUS_REDOS);
+	CHECK_EQ(st.opens, 1 + REDOS_MAX);
+	CHECK(brk[0].state != BS_KEEPALIVE && brk[0].state != BS_GET_COOKIE);
+	CHECK_EQ(st.creates, 0);
+
+	/* a broker that sent features in an earlier TUNNEL reply uses unique
+	 * ids: its ambiguous re-reply is taken as such, no restart */
+	setup(1, SELECT_FIRST, 0);
+	start(0);
+	bring_up(0, 100, 1);
+	rx_wire(0, m_error(PROTO_ERR_BROKER_TIMEOUT));
+	rx_wire(0, m_usage(100));
+	rx_wire(0, m_cookie(7));
+	run_to(now_ms + T_RESEND);
+	CHECK_EQ(brk[0].prepares_total, 2);
+	log_clear();
+	rx_wire(0, m_tunnel(120, 0));
 	CHECK_EQ(brk[0].state, BS_KEEPALIVE);
 	e = find_ev(EV_CREATE, 0, 0);
-	CHECK(e && e->sid == 1 && e->psid == 1);
+	CHECK(e != NONE && e->sid == TID && e->psid == 120 && e->ptid == 120);
+	CHECK_EQ(n_sent(0, PROTO_ERROR), 0);
+
+	/* ... but not one that never did: 1/1 before is no evidence */
+	setup(1, SELECT_FIRST, 0);
+	start(0);
+	bring_up(0, 100, 0);
+	rx_wire(0, m_error(PROTO_ERR_BROKER_TIMEOUT));
+	rx_wire(0, m_usage(100));
+	rx_wire(0, m_cookie(7));
+	run_to(now_ms + T_RESEND);
+	log_clear();
+	rx_wire(0, m_tunnel(120, 0));
+	CHECK_EQ(brk[0].state, BS_GET_COOKIE);
+	CHECK_EQ(n_ev(EV_CREATE, 0), 0);
 
 	/* tunnel id 0 is not a tunnel */
 	setup(1, SELECT_FIRST, 0);
@@ -927,7 +983,7 @@ SUITE(client_tunnel)
 	CHECK_EQ(st.creates, 1);
 	CHECK_EQ(st.ups + st.downs, 0);
 	e = last_sent(0, PROTO_ERROR);
-	CHECK(e && e->t == 500 && e->m.reason == PROTO_ERR_CLIENT_FAILURE);
+	CHECK(e != NONE && e->t == 500 && e->m.reason == PROTO_ERR_CLIENT_FAILURE);
 	CHECK_EQ(st.deletes, 0);
 	CHECK(brk[0].state != BS_KEEPALIVE);
 	CHECK_EQ(brk[0].reconnects, 1);
@@ -953,7 +1009,7 @@ SUITE(client_keepalive)
 	CHECK_EQ(n_probes(0, t0), 6);
 	for (unsigned i = 0; i < PROTO_PROBE_COUNT; i++) {
 		e = sent(0, PROTO_PMTUD, i);
-		CHECK(e && e->t == t0 && e->len == proto_probe_sizes[i] - 28u);
+		CHECK(e != NONE && e->t == t0 && e->len == proto_probe_sizes[i] - 28u);
 	}
 	CHECK_EQ(proto_probe_sizes[0], 1334);
 	CHECK_EQ(proto_probe_sizes[5], 1500);
@@ -969,7 +1025,7 @@ SUITE(client_keepalive)
 	 * first one 2.5 s early, then exactly every 5 s. */
 	for (unsigned k = 0; k < 12; k++) {
 		e = sent(0, PROTO_KEEPALIVE, k);
-		CHECK(e && e->t == t0 + 2500 + 5000 * k && e->m.seq == k);
+		CHECK(e != NONE && e->t == t0 + 2500 + 5000 * k && e->m.seq == k);
 	}
 	/* bursts every second until the collection 5 s in, then 15 s later
 	 * (nothing was acknowledged, so 5 + 15), then 30 s after that */
@@ -1054,7 +1110,7 @@ SUITE(client_pmtu)
 	CHECK(ev_pos(find_ev(EV_MTU, 0, 0)) <
 	      ev_pos(find_hook(0, "session.mtu-changed", 0)));
 	e = sent(0, PROTO_PMTU_NTFY, 0);
-	CHECK(e && e->t == t0 + 200 && e->m.value == 1446);
+	CHECK(e != NONE && e->t == t0 + 200 && e->m.value == 1446);
 	CHECK_EQ(n_sent(0, -1), 1);
 	/* no more bursts in this run */
 	run_fed(0, t0 + 15199);
@@ -1121,7 +1177,7 @@ SUITE(client_pmtu)
 	CHECK_EQ(n_ev(EV_MTU, 0), 1);
 	CHECK_EQ(find_ev(EV_MTU, 0, 0)->value, 1280);
 	e = last_sent(0, PROTO_PMTU_NTFY);
-	CHECK(e && e->t == 5000 && e->m.value == 1280);
+	CHECK(e != NONE && e->t == 5000 && e->m.value == 1280);
 
 	/* probes larger than the local MTU never leave; the largest one
 	 * that did decides */
@@ -1259,7 +1315,7 @@ SUITE(client_dead)
 	CHECK(client_next_deadline(&cl) > now_ms); /* nothing left overdue */
 	run_to(now_ms);
 	CHECK_EQ(n_small_probes(0), 1);
-	CHECK(sent(0, PROTO_PMTUD, 0) && sent(0, PROTO_PMTUD, 0)->t == t0 + 3000);
+	CHECK(sent(0, PROTO_PMTUD, 0) != NONE && sent(0, PROTO_PMTUD, 0)->t == t0 + 3000);
 	/* a second report while probing changes nothing */
 	client_on_sock_error(&cl, &brk[0], ECONNREFUSED, now_ms);
 	CHECK_EQ(n_small_probes(0), 1);
@@ -1344,10 +1400,10 @@ SUITE(client_broker_error)
 	log_clear();
 	rx_wire(0, m_error(PROTO_ERR_BROKER_SHUTDOWN));
 	e = sent(0, PROTO_ERROR, 0);
-	CHECK(e && e->m.has_reason && e->m.reason == PROTO_ERR_CLIENT_OTHER_REQUEST);
+	CHECK(e != NONE && e->m.has_reason && e->m.reason == PROTO_ERR_CLIENT_OTHER_REQUEST);
 	CHECK(find_hook(0, "session.down", 0) != NONE);
 	e = find_ev(EV_DELETE, 0, 0);
-	CHECK(e && e->sid == TID && e->psid == 100 && e->ptid == 100);
+	CHECK(e != NONE && e->sid == TID && e->psid == 100 && e->ptid == 100);
 	CHECK_EQ(st.ups, 1);
 	CHECK_EQ(st.downs, 1);
 	CHECK(!st.kernel[0]);
@@ -1364,7 +1420,7 @@ SUITE(client_broker_error)
 	CHECK_EQ(find_ev(EV_CREATE, 0, 0)->sid, 1);
 	rx_wire(0, m_error(-1));
 	e = find_ev(EV_DELETE, 0, 1);
-	CHECK(e && e->sid == 1 && e->ptid == 120);
+	CHECK(e != NONE && e->sid == 1 && e->ptid == 120);
 	CHECK_EQ(st.ups, st.downs);
 
 	/*
@@ -1440,18 +1496,50 @@ SUITE(client_broker_error)
 	CHECK_EQ(brk[0].state, BS_IDLE);
 	CHECK_EQ(brk[1].state, BS_GET_USAGE);
 
-	/* alone and marked: nobody to pick, pause, then try it again */
+	/* alone and refused: a rate limit most likely; PREPARE again after
+	 * 1, 2, 4, 4 s within the 15 s, with the same cookie */
 	setup(1, SELECT_RANDOM, 0);
 	start(0);
 	rx_wire(0, m_usage(10));
 	rx_wire(0, m_cookie(1));
 	run_to(700);
+	{
+		static const int64_t at[] = { 1700, 3700, 7700, 11700 };
+
+		for (unsigned k = 0; k < 4; k++) {
+			log_clear();
+			rx_wire(0, m_error(-1));
+			CHECK_EQ(brk[0].state, BS_GET_TUNNEL);
+			CHECK_EQ(n_sent(0, -1), 0);
+			run_to(at[k] - 1);
+			CHECK_EQ(n_sent(0, -1), 0);
+			run_to(at[k]);
+			CHECK_EQ(n_sent(0, PROTO_PREPARE), 1);
+			CHECK_EQ(n_sent(0, PROTO_COOKIE), 0);
+			CHECK_EQ(sent(0, PROTO_PREPARE, 0)->t, at[k]);
+		}
+	}
 	rx_wire(0, m_error(-1));
-	CHECK_EQ(cl.phase, PHASE_WAIT);
-	CHECK_EQ(client_next_deadline(&cl), 5700);
-	run_to(5700);
-	CHECK_EQ(brk[0].state, BS_GET_USAGE);
+	run_to(15000);
+	CHECK(brk[0].state != BS_GET_TUNNEL);
+	/* refusals alone do not make it broken for an hour */
 	CHECK_EQ(brk[0].broken_since, 0);
+	CHECK_EQ(cl.phase, PHASE_COLLECT);
+	CHECK_EQ(brk[0].state, BS_GET_USAGE);
+
+	/* ... and once the limit has passed, the tunnel */
+	setup(1, SELECT_FIRST, 0);
+	start(0);
+	rx_wire(0, m_usage(10));
+	rx_wire(0, m_cookie(1));
+	rx_wire(0, m_error(-1));
+	run_to(1000);
+	rx_wire(0, m_error(-1));
+	run_to(3000);
+	rx_wire(0, m_tunnel(100, 1));
+	CHECK_EQ(brk[0].state, BS_KEEPALIVE);
+	CHECK_EQ(brk[0].broken_since, 0);
+	CHECK_EQ(cl.rounds, 1);
 
 	/* ERROR before selection or while fetching the cookie: ignored */
 	setup(1, SELECT_FIRST, 0);
@@ -1538,7 +1626,7 @@ SUITE(client_select)
 	CHECK_EQ(brk[1].state, BS_IDLE);
 	CHECK(!st.sock[1]);
 	CHECK_EQ(n_sent(1, -1), 0); /* no pointless resend at the window end */
-	CHECK(sent(0, PROTO_COOKIE, 0) && sent(0, PROTO_COOKIE, 0)->t == 10000);
+	CHECK(sent(0, PROTO_COOKIE, 0) != NONE && sent(0, PROTO_COOKIE, 0)->t == 10000);
 	CHECK_EQ(brk[0].establish_deadline, 10000 + T_ESTABLISH);
 
 	/* -a: an old broker that only answered COOKIE counts as full */
@@ -1643,7 +1731,7 @@ SUITE(client_limit)
 	log_clear();
 	bring_up(0, 100, 1);
 	e = sent(0, PROTO_LIMIT, 0);
-	CHECK(e && e->t == t0 && e->m.seq == 0 &&
+	CHECK(e != NONE && e->t == t0 && e->m.seq == 0 &&
 	      e->m.limit_type == PROTO_LIMIT_BANDWIDTH_DOWN &&
 	      e->m.has_bandwidth && e->m.bandwidth == 1000 && e->len == 14);
 	CHECK(ev_pos(find_hook(0, "session.up", 0)) < ev_pos(e));
@@ -1652,7 +1740,7 @@ SUITE(client_limit)
 	CHECK_EQ(n_sent(0, PROTO_LIMIT), 10);
 	for (unsigned k = 0; k < 10; k++) {
 		e = sent(0, PROTO_LIMIT, k);
-		CHECK(e && e->t == t0 + 1000 * k && e->m.seq == 0);
+		CHECK(e != NONE && e->t == t0 + 1000 * k && e->m.seq == 0);
 	}
 	run_fed(0, t0 + 30000);
 	CHECK_EQ(n_sent(0, PROTO_LIMIT), 10);
@@ -1682,10 +1770,11 @@ SUITE(client_limit)
 	for (uint32_t k = 1; k <= 3; k++) {
 		rx_wire(0, m_error(PROTO_ERR_BROKER_TIMEOUT));
 		CHECK_EQ(brk[0].nrel, 0);
+		await_round(0);
 		log_clear();
 		bring_up(0, 100 + k, 1);
 		e = sent(0, PROTO_LIMIT, 0);
-		CHECK(e && e->m.seq == k);
+		CHECK(e != NONE && e->m.seq == k);
 		rx_wire(0, m_seq(PROTO_REL_ACK, k));
 		CHECK_EQ(brk[0].nrel, 0);
 	}
@@ -1711,9 +1800,9 @@ SUITE(client_stop)
 	log_clear();
 	client_stop(&cl, PROTO_ERR_CLIENT_SHUTDOWN, now_ms);
 	e = sent(0, PROTO_ERROR, 0);
-	CHECK(e && e->m.has_reason && e->m.reason == PROTO_ERR_CLIENT_SHUTDOWN);
+	CHECK(e != NONE && e->m.has_reason && e->m.reason == PROTO_ERR_CLIENT_SHUTDOWN);
 	CHECK(find_hook(0, "session.down", 0) != NONE);
-	CHECK(find_ev(EV_DELETE, 0, 0) && find_ev(EV_DELETE, 0, 0)->sid == TID);
+	CHECK(find_ev(EV_DELETE, 0, 0) != NONE && find_ev(EV_DELETE, 0, 0)->sid == TID);
 	CHECK(ev_pos(e) < ev_pos(find_ev(EV_CLOSE, 0, 0)));
 	CHECK(all_closed());
 	CHECK(!st.kernel[0]);
@@ -1850,7 +1939,7 @@ SUITE(client_net)
 	log_clear();
 	client_kick(&cl, now_ms);
 	CHECK_EQ(st.opens, 4);
-	CHECK(sent(0, PROTO_USAGE, 0) && sent(0, PROTO_USAGE, 0)->t == 7100);
+	CHECK(sent(0, PROTO_USAGE, 0) != NONE && sent(0, PROTO_USAGE, 0)->t == 7100);
 	CHECK_EQ(brk[0].state, BS_GET_USAGE);
 	rx_wire(0, m_usage(1));
 	CHECK(!brk[0].wan_down);
@@ -1866,7 +1955,7 @@ SUITE(client_net)
 	client_kick(&cl, now_ms);
 	CHECK_EQ(cl.phase, PHASE_COLLECT);
 	CHECK_EQ(brk[0].state, BS_GET_USAGE);
-	CHECK(sent(0, PROTO_USAGE, 0) && sent(0, PROTO_USAGE, 0)->t == 11000);
+	CHECK(sent(0, PROTO_USAGE, 0) != NONE && sent(0, PROTO_USAGE, 0)->t == 11000);
 
 	/* sending fails while collecting: the same back-off */
 	setup(2, SELECT_USAGE, 0);
@@ -1890,7 +1979,7 @@ SUITE(client_net)
 	client_on_resolved(&cl, &brk[0], 1, now_ms);
 	CHECK_EQ(st.opens, 1);
 	CHECK_EQ(brk[0].state, BS_GET_USAGE);
-	CHECK(sent(0, PROTO_USAGE, 0) && sent(0, PROTO_USAGE, 0)->t == 3000);
+	CHECK(sent(0, PROTO_USAGE, 0) != NONE && sent(0, PROTO_USAGE, 0)->t == 3000);
 	CHECK_EQ(st.cancels, 1); /* the finished query's socket released */
 	/* a late duplicate answer is ignored */
 	client_on_resolved(&cl, &brk[0], 1, now_ms);
@@ -2207,7 +2296,7 @@ SUITE(client_keepalive_align)
 	}
 	run_to(t0 + 60000);
 	e = sent(0, PROTO_KEEPALIVE, 0);
-	CHECK(e && e->t == t0 + 5000);
+	CHECK(e != NONE && e->t == t0 + 5000);
 	for (unsigned k = 1; k < n_sent(0, PROTO_KEEPALIVE); k++) {
 		e = sent(0, PROTO_KEEPALIVE, k);
 		on_beat += e && (e->t - t0 - 1000) % 5000 == 0;
@@ -2233,7 +2322,7 @@ SUITE(client_log)
 	bring_up(0, 100, 1);
 	run_to(10000);
 	rx_wire(0, m_error(PROTO_ERR_BROKER_TIMEOUT));
-	run_to(10100);
+	await_round(0); /* the second short tunnel in a row: held off 15 s */
 	bring_up(0, 100, 1);
 	CHECK(now_ms < 60000);
 	/* identical lines, each one there */
@@ -2576,8 +2665,8 @@ SUITE(client_next_candidate)
 		CHECK_EQ(st.opens, 2);
 	}
 
-	/* stale answers are not used: a refusal after the few seconds
-	 * starts a new round */
+	/* stale answers are not used: after the few seconds a refusal is
+	 * the lone broker's, asked again later */
 	setup(2, SELECT_FIRST, 0);
 	start(0);
 	rx_wire(0, m_usage(1));
@@ -2587,9 +2676,10 @@ SUITE(client_next_candidate)
 	CHECK_EQ(brk[1].state, BS_IDLE);
 	CHECK(!st.sock[1]);
 	rx_wire(0, m_error(-1));
-	CHECK_EQ(cl.rounds, 2);
-	CHECK_EQ(brk[1].state, BS_GET_USAGE);
-	CHECK_EQ(st.opens, 3);
+	CHECK_EQ(cl.rounds, 1);
+	CHECK_EQ(brk[0].state, BS_GET_TUNNEL); /* on its own: again, later */
+	CHECK_EQ(brk[1].state, BS_IDLE);
+	CHECK_EQ(st.opens, 2);
 
 	/* a candidate that cannot be reached is let go, not retried while
 	 * another broker is selected */
@@ -2745,4 +2835,87 @@ SUITE(client_outage)
 	client_on_sock_error(&cl, &brk[0], ECONNREFUSED, now_ms);
 	CHECK_EQ(n_sent(0, -1), 0);
 	CHECK_EQ(client_next_deadline(&cl), INT64_MAX);
+}
+
+/* ---- a broker that ends every tunnel right after making it --------------- */
+
+SUITE(client_flap)
+{
+	int64_t made[64] = { 0 };
+	unsigned n = 0;
+
+	/* alone: it closes each tunnel 2 s after making it, for 40 min */
+	setup(1, SELECT_FIRST, 0);
+	start(0);
+	while (now_ms < 2400000 && n < 64) {
+		await_round(0);
+		if (brk[0].state != BS_GET_USAGE)
+			break;
+		bring_up(0, 100, 1);
+		made[n++] = now_ms;
+		run_to(now_ms + 2000);
+		rx_wire(0, m_error(PROTO_ERR_BROKER_OTHER_REQUEST));
+	}
+	/* at most 4 in any 10 minutes */
+	for (unsigned i = FLAP_TUNNELS; i < n; i++)
+		CHECK(made[i] - made[i - FLAP_TUNNELS] >= T_FLAP_WINDOW);
+	CHECK(n >= 8 && n <= 4 * 4 + 1);
+	/* the first one again at once, then 15 s, 30 s, 60 s held off,
+	 * doubling (or the 10-minute window, if that is later) */
+	CHECK_EQ(made[1] - made[0], 2000);
+	CHECK_EQ(made[2] - made[1], 2000 + 15000);
+	CHECK_EQ(made[3] - made[2], 2000 + 30000);
+	CHECK_EQ(made[4], made[0] + T_FLAP_WINDOW);
+	for (unsigned i = 5; i < n; i++)
+		CHECK(made[i] - made[i - 1] >= 2000 + 60000);
+	/* one line per step of the back-off */
+	CHECK_EQ(n_lines("not using this broker for"), n - 1); /* all ends but the first */
+	CHECK(strstr(find_line("not using this broker for", 0),
+		     "tunnel lasted 2 s, 2 in a row that short; not using this broker for 15 s") != NULL);
+	/* hooks paired all along */
+	CHECK_EQ(st.ups, n);
+	CHECK_EQ(st.downs, n);
+
+	/* with another broker: that one is used meanwhile */
+	setup(2, SELECT_USAGE, 0);
+	start(0);
+	for (unsigned k = 0; k < 2; k++) {
+		await_round(0);
+		rx_wire(1, m_usage(900));
+		rx_wire(0, m_usage(1));
+		CHECK_EQ(cl.selected, 0);
+		rx_wire(0, m_cookie(1));
+		rx_wire(0, m_tunnel(100, 1));
+		run_to(now_ms + 2000);
+		rx_wire(0, m_error(PROTO_ERR_BROKER_OTHER_REQUEST));
+	}
+	CHECK(brk[0].hold_until > now_ms);
+	CHECK_EQ(brk[0].state, BS_IDLE);
+	CHECK_EQ(brk[1].state, BS_GET_USAGE);
+	rx_wire(1, m_usage(900));
+	CHECK_EQ(cl.selected, 1);
+
+	/* a tunnel that lived a minute ends the streak */
+	setup(1, SELECT_FIRST, 0);
+	start(0);
+	for (unsigned k = 0; k < 3; k++) {
+		await_round(0);
+		bring_up(0, 100, 1);
+		run_fed(0, now_ms + (k == 1 ? T_SHORT_LIVED : 2000));
+		rx_wire(0, m_error(PROTO_ERR_BROKER_OTHER_REQUEST));
+	}
+	CHECK_EQ(brk[0].short_streak, 1);
+	CHECK_EQ(brk[0].hold_until, 0);
+	CHECK_EQ(brk[0].state, BS_GET_USAGE);
+
+	/* and ends by our own request do not count */
+	setup(1, SELECT_FIRST, 0);
+	start(0);
+	for (unsigned k = 0; k < 6; k++) {
+		bring_up(0, 100, 1);
+		run_to(now_ms + 1000);
+		client_reselect(&cl, now_ms);
+	}
+	CHECK_EQ(brk[0].short_streak, 0);
+	CHECK_EQ(brk[0].state, BS_GET_USAGE);
 }
