@@ -282,24 +282,38 @@ start_to_iface_ms() {
 	echo $(( $(cat "$T/client.t1") - $(cat "$T/client.t0") ))
 }
 
-# link_up_and_ping IFACE ADDR OUT: in the client namespace, bring IFACE up
-# and ping ADDR every 10 ms until the first reply (30 s at most); OUT gets
-# "T_UP T_REPLY" on the wall clock.  T_UP is when the operstate reads "up":
-# the kernel's link watch may take up to a second after "ip link set up"
-# before the device carries anything (and l2tpd hears of it), and that
-# second is nobody's reaction time.
+# link_up_and_ping IFACE ADDR OUT [UNDERLAY]: in the client namespace, bring
+# IFACE up and ping ADDR every 10 ms until the first reply (30 s at most);
+# OUT gets "T_UP T_REPLY T_UNDERLAY" on the wall clock.  T_UP is when the
+# operstate reads "up": the kernel's link watch may take up to a second
+# after "ip link set up" before the device carries anything (and l2tpd
+# hears of it).  T_UNDERLAY is the first reply from UNDERLAY (the broker's
+# address on that link), pinged alongside: from then on the link itself
+# carries traffic, whatever l2tpd does (0 without UNDERLAY).
 link_up_and_ping() {
 	export -f ms_clock
 	ip netns exec "$NSC" bash -c '
+		first_reply() {
+			for i in $(seq 15); do
+				ping -n -q -c 1 -w 2 -i 0.01 "$1" >/dev/null 2>&1 && break
+			done
+			ms_clock t; echo "$t"
+		}
 		ip link set dev "$1" up
 		until read -r st <"/sys/class/net/$1/operstate" && [ "$st" = up ]; do
 			sleep 0.01
 		done
 		ms_clock up
-		for i in $(seq 15); do
-			ping -n -q -c 1 -w 2 -i 0.01 "$2" >/dev/null 2>&1 && break
-		done
-		ms_clock reply; echo "$up $reply" >"$3"' _ "$@"
+		u=0
+		if [ -n "$4" ]; then
+			first_reply "$4" >"$3.underlay" &
+		fi
+		reply=$(first_reply "$2")
+		if [ -n "$4" ]; then
+			wait
+			read -r u <"$3.underlay"
+		fi
+		echo "$up $reply $u" >"$3"' _ "$1" "$2" "$3" "${4:-}"
 }
 
 # setup_far_link RTT_MS: a second veth pair between the namespaces, with
