@@ -1279,9 +1279,9 @@ static bool rx_dropped(struct broker *b, const struct sockaddr_in *from,
 	else if (b->opt.drop_pct && rnd_below(b, 100) < b->opt.drop_pct)
 		why = "loss";
 	if (b->opt.verbose)
-		event("rx from=%s type=%s len=%zu%s%s", addr_fmt(from).s,
+		event("rx from=%s type=%s len=%zu%s%s at=%lld", addr_fmt(from).s,
 		      header_ok(p, n) ? proto_type_name(p[4]) : "-", n,
-		      why ? " dropped=" : "", why ? why : "");
+		      why ? " dropped=" : "", why ? why : "", wall_ms());
 	return why != NULL;
 }
 
