@@ -561,6 +561,7 @@ static void tunnel_established(struct client *c, struct broker *b,
 	b->up_since = now;
 	b->up_at = now;
 	b->was_up = true;
+	b->closed_by_broker = false;
 	b->made_at[b->made++ % FLAP_TUNNELS] = now;
 	b->last_rx = now;
 	b->establish_deadline = 0;
@@ -709,7 +710,9 @@ void client_on_msg(struct client *c, struct broker *b,
 			on_tunnel(c, b, m, now);
 		break;
 	case PROTO_ERROR:
-		if (s == BS_GET_TUNNEL && have_candidates(c, now)) {
+		/* Right after a restart of the handshake the refusal is most
+		 * likely the rate limit our own first tunnel started. */
+		if (s == BS_GET_TUNNEL && have_candidates(c, now) && !b->redos) {
 			log_loop(b->name, LOG_WARNING, "%s: broker refused the tunnel",
 				 b->name);
 			broker_abandon(c, b, 0);
@@ -729,6 +732,8 @@ void client_on_msg(struct client *c, struct broker *b,
 			/* about to restart, most likely */
 			if (m->has_reason && m->reason == PROTO_ERR_BROKER_SHUTDOWN)
 				refused(b, now);
+			else
+				b->closed_by_broker = true;
 			broker_abandon(c, b, PROTO_ERR_CLIENT_OTHER_REQUEST);
 		}
 		break;
@@ -797,6 +802,7 @@ void client_on_sock_error(struct client *c, struct broker *b, int err,
 		if ((b->state == BS_GET_COOKIE || b->state == BS_GET_TUNNEL) &&
 		    b->refusals >= REFUSALS_TO_FAIL) {
 			broker_fail(c, b, 0, err, "broker port unreachable");
+			b->broken_since = 0; /* restarting: asked again soon */
 		} else if (b->state == BS_GET_USAGE) {
 			/* A restarting broker: ask again soon rather than in 2 s. */
 			b->timer = min64(b->timer, usage_retry(c, b, now));
@@ -1112,6 +1118,8 @@ static void tunnel_ended(struct broker *b, int64_t now)
 		b->short_streak = 0;
 		return;
 	}
+	if (!b->closed_by_broker)
+		return; /* a restart, a crash, our network: not its habit */
 	b->short_streak++;
 	if (b->short_streak >= 2) {
 		shift = b->short_streak - 2 < 6 ? b->short_streak - 2 : 6;

@@ -13,9 +13,11 @@
  *                                          v
  *             FAILED <- KEEPALIVE <- GET_TUNNEL <- GET_COOKIE
  *
- * Any failure after selection ends in FAILED, after which a new selection
- * round starts; an abandoned tunnel or attempt is always announced to the
- * broker with an ERROR so it does not linger there.
+ * Any failure after selection ends in FAILED.  Before its tunnel is up,
+ * the others that answered in this round (kept ready for T_CANDIDATES) are
+ * tried next; otherwise a new selection round starts.  An abandoned tunnel
+ * or attempt is always announced to the broker with an ERROR so it does not
+ * linger there.
  */
 #ifndef L2TPD_CLIENT_H
 #define L2TPD_CLIENT_H
@@ -88,8 +90,10 @@
 #define T_REFUSED_RETRY 200
 #define T_REFUSED_FAST 60000
 /*
- * A broker that ends every tunnel soon after making it: a tunnel that lived
- * less than T_SHORT_LIVED counts; from the second in a row the broker is
+ * A broker that ends every tunnel soon after making it: a tunnel it closed
+ * (ERROR, other than for its shutdown) after less than T_SHORT_LIVED counts;
+ * a broker that restarted or went silent does not.  From the second in a
+ * row the broker is
  * left alone for 15 s, doubling up to 10 min, and after FLAP_TUNNELS such
  * tunnels within T_FLAP_WINDOW until the oldest of them is that old.
  * Meanwhile other brokers are selected.
@@ -227,6 +231,7 @@ struct broker {
 
 	/* tunnels that ended soon after they were made */
 	bool was_up;           /* in the current selection */
+	bool closed_by_broker; /* that tunnel: ERROR, not for a shutdown */
 	int64_t up_at;
 	int64_t made_at[FLAP_TUNNELS];
 	unsigned made;         /* tunnels made, in made_at mod FLAP_TUNNELS */

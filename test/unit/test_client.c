@@ -918,6 +918,24 @@ SUITE(client_tunnel)
 	CHECK(brk[0].state != BS_KEEPALIVE && brk[0].state != BS_GET_COOKIE);
 	CHECK_EQ(st.creates, 0);
 
+	/* refused right after the restart: the rate limit our first tunnel
+	 * started; asked again later, even with another broker at hand */
+	setup(2, SELECT_FIRST, 0);
+	start(0);
+	rx_wire(0, m_usage(100));
+	rx_wire(0, m_cookie(3));
+	run_to(2000);
+	rx_wire(0, m_tunnel(100, 0));
+	rx_wire(0, m_cookie(4));
+	CHECK_EQ(brk[0].state, BS_GET_TUNNEL);
+	CHECK_EQ(brk[1].state, BS_GET_USAGE); /* a candidate */
+	rx_wire(0, m_error(-1));
+	CHECK_EQ(cl.selected, 0);
+	CHECK_EQ(brk[0].state, BS_GET_TUNNEL);
+	log_clear();
+	run_to(now_ms + T_PREPARE_RETRY);
+	CHECK_EQ(n_sent(0, PROTO_PREPARE), 1);
+
 	/* a broker that sent features in an earlier TUNNEL reply uses unique
 	 * ids: its ambiguous re-reply is taken as such, no restart */
 	setup(1, SELECT_FIRST, 0);
@@ -1352,7 +1370,12 @@ SUITE(client_dead)
 	CHECK_EQ(brk[0].state, BS_GET_TUNNEL);
 	client_on_sock_error(&cl, &brk[0], ECONNREFUSED, now_ms);
 	CHECK(brk[0].state != BS_GET_TUNNEL);
-	CHECK_EQ(cl.phase, PHASE_WAIT);
+	/* restarting, not broken: asked again at once, then at the quick
+	 * pace */
+	CHECK_EQ(cl.phase, PHASE_COLLECT);
+	CHECK_EQ(brk[0].state, BS_GET_USAGE);
+	CHECK_EQ(brk[0].broken_since, 0);
+	CHECK(client_next_deadline(&cl) - now_ms <= T_REFUSED_RETRY * 5 / 4);
 
 	/* a network error on the tunnel's socket starts the probes; only
 	 * their going unanswered ends the tunnel, hooks paired */
@@ -2907,6 +2930,25 @@ SUITE(client_flap)
 	CHECK_EQ(brk[0].short_streak, 1);
 	CHECK_EQ(brk[0].hold_until, 0);
 	CHECK_EQ(brk[0].state, BS_GET_USAGE);
+
+	/* a broker that restarts (ERROR 0x02), or goes silent, is not one
+	 * that closes its tunnels: back at once every time */
+	setup(1, SELECT_FIRST, 0);
+	start(0);
+	for (unsigned k = 0; k < 6; k++) {
+		CHECK_EQ(brk[0].state, BS_GET_USAGE);
+		bring_up(0, 100, 1);
+		run_to(now_ms + 2000);
+		if (k % 2) {
+			rx_wire(0, m_error(PROTO_ERR_BROKER_SHUTDOWN));
+		} else {
+			while (brk[0].state == BS_KEEPALIVE)
+				step();
+		}
+	}
+	CHECK_EQ(brk[0].short_streak, 0);
+	CHECK_EQ(brk[0].hold_until, 0);
+	CHECK_EQ(n_lines("not using this broker"), 0);
 
 	/* and ends by our own request do not count */
 	setup(1, SELECT_FIRST, 0);
