@@ -4,6 +4,9 @@
 #   make            static l2tpd (musl-gcc when present, else the system cc)
 #   make test       unit tests, then the kernel scenarios (in a VM if needed)
 #   make demo       bring a tunnel up against the test broker and ping across
+#   make test-cross unit tests and corpus replay for mips, mipsel, armhf and
+#                   aarch64, static, under qemu-user
+#   make size       binary sizes: static and dynamic, x86_64 and cross
 #   make deps       install what the build and the tests need (Debian)
 #   make SAN=1 ...  ASan+UBSan build of everything (not static)
 
@@ -23,17 +26,23 @@ HOSTCC ?= cc
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wcast-qual \
 	-Wformat=2 -Wmissing-prototypes -Wstrict-prototypes -Wvla
-BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -DL2TPD_VERSION='"$(VERSION)"' $(WARN) -MMD -MP
+# 64-bit file offsets and time_t also with glibc on 32-bit targets, as musl
+# always has them
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -D_TIME_BITS=64 \
+	-DL2TPD_VERSION='"$(VERSION)"' $(WARN) -MMD -MP
 
+# no unwind tables and section GC: about 8 KiB less in the static binary
+REL_OPT := -Os -fno-asynchronous-unwind-tables -ffunction-sections -fdata-sections
 ifeq ($(SAN),1)
   OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
   STATIC :=
   B := build/san
   BIN := $(B)/l2tpd
 else
-  # no unwind tables and section GC: about 8 KiB less in the static binary
-  OPT := -Os -fno-asynchronous-unwind-tables -ffunction-sections -fdata-sections
-  STATIC := -static -Wl,--gc-sections
+  OPT := $(REL_OPT)
+  # noseparate-code: the read-only data shares the code's pages instead of
+  # starting pages of its own, up to 8 KiB of padding in a static binary
+  STATIC := -static -Wl,--gc-sections -Wl,-z,noseparate-code
   B := build/rel
   BIN := l2tpd
 endif
@@ -54,7 +63,7 @@ else
   Q := @
 endif
 
-CORE := proto.c genl.c client.c dns.c log.c cli.c
+CORE := addr.c proto.c genl.c client.c dns.c log.c cli.c fmt.c hooks.c rundir.c tunnel.c
 SRCS := $(CORE) l2tpd.c
 OBJS := $(SRCS:%.c=$(B)/%.o)
 HOST_CORE_OBJS := $(CORE:%.c=$(BT)/%.o)
@@ -63,7 +72,7 @@ UNIT_SRCS := $(wildcard test/unit/*.c)
 UNIT_BIN := $(BT)/unit_tests
 
 .PHONY: all clean test test-unit test-integration demo deps size strip check \
-	fuzz fuzz-replay
+	fuzz fuzz-replay test-cross
 
 all: $(BIN)
 
@@ -98,9 +107,12 @@ broker: $(BT)/broker
 strip: l2tpd
 	strip -o l2tpd.stripped l2tpd
 
+# Our objects, then the stripped binaries of every architecture (test/size.sh);
+# fails if the static x86_64 musl binary is over 64 KiB.
 size: $(OBJS) strip
 	@size $(OBJS)
-	@ls -l l2tpd.stripped | awk '{print "l2tpd (stripped): " $$5 " bytes"}'
+	$(Q)MAKE="$(MAKE)" STATIC_BIN=l2tpd.stripped STATIC_CC="$(CC)" CROSS="$(CROSS)" \
+		test/size.sh
 
 test-unit: $(UNIT_BIN)
 	$(UNIT_BIN)
@@ -145,6 +157,29 @@ fuzz-replay: $(FUZZERS:%=build/replay/fuzz_%)
 		printf '%-8s ' $$f; build/replay/fuzz_$$f test/fuzz/corpus/$$f || exit 1; \
 	done
 
+# The same replay built by HOSTCC without sanitizers (for cross compilers).
+.PRECIOUS: $(BT)/%.o
+$(BT)/replay/fuzz_%: $(BT)/test/fuzz/fuzz_%.o $(BT)/test/fuzz/replay.o $(HOST_CORE_OBJS)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(HOSTCC) $(HOST_LDFLAGS) -o $@ $^
+
+# Cross-built, static, run under qemu-user: NAME:TRIPLET:QEMU for each.
+# qemu-user refuses NETLINK_GENERIC sockets, so the kernel path is not here.
+CROSS := mips:mips-linux-gnu:qemu-mips-static \
+	mipsel:mipsel-linux-gnu:qemu-mipsel-static \
+	armhf:arm-linux-gnueabihf:qemu-arm-static \
+	aarch64:aarch64-linux-gnu:qemu-aarch64-static
+cross_triplet = $(word 2,$(subst :, ,$(1)))
+
+test-cross:
+	$(Q)for t in $(foreach c,$(CROSS),$(call cross_triplet,$(c))); do \
+		$(MAKE) --no-print-directory SAN= HOSTCC=$$t-gcc HOST_LDFLAGS=-static \
+			build/rel/host-$$t-gcc/unit_tests \
+			$(FUZZERS:%=build/rel/host-$$t-gcc/replay/fuzz_%) || exit 1; \
+	done
+	$(Q)FUZZERS="$(FUZZERS)" test/cross.sh $(CROSS)
+
 fuzz: $(FUZZERS:%=build/fuzz/fuzz_%)
 	@for f in $(FUZZERS); do \
 		mkdir -p build/fuzz/corpus-$$f; \
@@ -172,7 +207,7 @@ deps:
 	test/deps.sh
 
 clean:
-	rm -rf build/rel build/san build/fuzz build/replay l2tpd l2tpd.stripped
+	rm -rf build/rel build/san build/fuzz build/replay build/size l2tpd l2tpd.stripped
 
 -include $(shell find build -name '*.d' 2>/dev/null)
 

@@ -1,20 +1,25 @@
 /* SPDX-License-Identifier: MIT */
 #include "cli.h"
+#include "dns.h"
+#include "fmt.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <netdb.h>
+#include <net/if.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-void cli_usage(FILE *f)
+void cli_usage(int fd)
 {
-	fputs("usage: l2tpd -u UUID -i IFNAME -b HOST:PORT [-b HOST:PORT ...] [options]\n"
+	static const char usage[] =
+	      "usage: l2tpd -u UUID -i IFNAME -b HOST:PORT [-b HOST:PORT ...] [options]\n"
 	      "  -u UUID       identifier sent to the broker (1..238 bytes, UTF-8)\n"
 	      "  -i IFNAME     name of the tunnel interface (1..15 bytes)\n"
-	      "  -b HOST:PORT  broker; repeat for more (up to 64)\n"
-	      "  -l IPV4       local address to send from\n"
+	      "  -b HOST:PORT  broker: NAME:PORT, IPV4:PORT or [IPV6]:PORT, where\n"
+	      "                IPV6 may end in %IFACE; repeat for more (up to 64)\n"
+	      "  -l ADDRESS    local IPv4 or IPv6 address to send from\n"
 	      "  -I IFACE      send through this interface only, follow its link state\n"
 	      "  -s HOOK       run HOOK session.up|session.down IFNAME and\n"
 	      "                HOOK session.mtu-changed IFNAME MTU\n"
@@ -26,8 +31,9 @@ void cli_usage(FILE *f)
 	      "  -f            foreground: log to stderr too\n"
 	      "  -v            debug logging\n"
 	      "  -V            print the version and exit\n"
-	      "  -h            print this help and exit\n",
-	      f);
+	      "  -h            print this help and exit\n";
+
+	(void)!write(fd, usage, sizeof(usage) - 1);
 }
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -38,7 +44,7 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
+	fmt_vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
 	return -1;
 }
@@ -46,15 +52,17 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 /* Decimal only: a leading sign, blanks or trailing junk are errors. */
 static int parse_u32(const char *s, uint32_t *out)
 {
-	unsigned long long v;
-	char *end;
+	uint64_t v = 0;
 
 	if (*s < '0' || *s > '9')
 		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end || v > UINT32_MAX)
-		return -ERANGE;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -ERANGE;
+		v = v * 10 + (uint64_t)(*s - '0');
+		if (v > UINT32_MAX)
+			return -ERANGE;
+	}
 	*out = (uint32_t)v;
 	return 0;
 }
@@ -106,10 +114,74 @@ static const char *printable(const char *v, char *buf, size_t cap)
 		if (*p >= 0x20 && *p < 0x7F)
 			buf[n++] = (char)*p;
 		else
-			n += (size_t)snprintf(buf + n, cap - n, "\\x%02x", *p);
+			n += (size_t)fmt_snprintf(buf + n, cap - n, "\\x%02x", *p);
 	}
 	buf[n] = '\0';
 	return buf;
+}
+
+/* RFC 1123: labels of 1..63 letters, digits and '-', not starting or
+ * ending with '-'; one trailing dot allowed.  IPv4 literals pass too. */
+static bool valid_hostname(const char *h)
+{
+	size_t label = 0;
+
+	for (const char *p = h;; p++) {
+		if (*p == '.' || !*p) {
+			if (label == 0)
+				return !*p && p > h && p[-1] == '.' && p - 1 > h;
+			if (p[-1] == '-')
+				return false;
+			if (!*p)
+				return true;
+			label = 0;
+			continue;
+		}
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '-'))
+			return false;
+		if ((label == 0 && *p == '-') || ++label > 63)
+			return false;
+	}
+}
+
+/* Any scope name passes: -b keeps the text, and the interface is looked
+ * up when the name is resolved, so it need not exist yet. */
+static unsigned any_ifindex(const char *ifname)
+{
+	(void)ifname;
+	return 1;
+}
+
+/* "[IPV6]:PORT": the address without brackets into b->host; returns the
+ * ":PORT" part, or NULL with err set. */
+static const char *parse_bracketed(const char *arg, struct broker_spec *b,
+				   char *err, size_t errlen)
+{
+	const char *end = strchr(arg, ']');
+	union sockaddr_inet a;
+	size_t len;
+
+	if (!end) {
+		fail(err, errlen, "-b %s: missing ']'", arg);
+		return NULL;
+	}
+	/* what parses is at most 61 bytes: 45 for the address, "%" and 15
+	 * for the scope, well inside b->host */
+	len = (size_t)(end - arg - 1);
+	if (addr_parse_ip(arg + 1, len, &a, any_ifindex) ||
+	    a.sa.sa_family != AF_INET6) {
+		fail(err, errlen, "-b %s: not an IPv6 address inside the brackets",
+		     arg);
+		return NULL;
+	}
+	if (end[1] != ':') {
+		fail(err, errlen, "-b %s: missing :PORT after ']'", arg);
+		return NULL;
+	}
+	memcpy(b->host, arg + 1, len);
+	b->host[len] = '\0';
+	return end + 1;
 }
 
 static int parse_broker(const char *arg, struct broker_spec *b, char *err,
@@ -118,7 +190,19 @@ static int parse_broker(const char *arg, struct broker_spec *b, char *err,
 	const char *colon = strrchr(arg, ':');
 	size_t hlen;
 	uint32_t port;
+	char q[48];
 
+	for (const unsigned char *p = (const unsigned char *)arg; *p; p++)
+		if (*p < 0x20 || *p >= 0x7F)
+			return fail(err, errlen,
+				    "-b %s: host must be a hostname or an IP address",
+				    printable(arg, q, sizeof(q)));
+	if (arg[0] == '[') {
+		colon = parse_bracketed(arg, b, err, errlen);
+		if (!colon)
+			return -1;
+		goto port;
+	}
 	if (!colon)
 		return fail(err, errlen, "-b %s: missing :PORT", arg);
 	hlen = (size_t)(colon - arg);
@@ -128,37 +212,65 @@ static int parse_broker(const char *arg, struct broker_spec *b, char *err,
 		return fail(err, errlen, "-b %.40s...: host longer than %d bytes",
 			    arg, CLI_HOST_MAX);
 	if (memchr(arg, ':', hlen))
-		return fail(err, errlen, "-b %s: IPv6 is not supported by the protocol", arg);
+		return fail(err, errlen,
+			    "-b %s: an IPv6 address needs brackets: [ADDRESS]:PORT",
+			    arg);
 	memcpy(b->host, arg, hlen);
 	b->host[hlen] = '\0';
+	if (!valid_hostname(b->host))
+		return fail(err, errlen,
+			    "-b %s: host must be a hostname (letters, digits, '-', '.') or an IP address",
+			    arg);
+port:
 	if (!colon[1])
 		return fail(err, errlen, "-b %s: empty port", arg);
 	if (colon[1] >= '0' && colon[1] <= '9') {
 		if (parse_u32(colon + 1, &port) || port < 1 || port > 65535)
 			return fail(err, errlen, "-b %s: port must be 1..65535", arg);
 	} else {
-		struct servent *se = getservbyname(colon + 1, "udp");
+		int p = dns_service_port(colon + 1, "udp");
 
-		if (!se)
+		if (!p)
 			return fail(err, errlen, "-b %s: unknown service '%s'", arg,
 				    colon + 1);
-		port = ntohs((uint16_t)se->s_port);
+		port = (uint32_t)p;
 	}
 	b->port = (uint16_t)port;
 	return 0;
 }
 
+int cli_format_broker(const struct broker_spec *b, char *buf, size_t cap)
+{
+	int n = fmt_snprintf(buf, cap, strchr(b->host, ':') ? "[%s]:%u" : "%s:%u",
+			     b->host, b->port);
+
+	if (n < 0 || (size_t)n >= cap) {
+		if (cap)
+			buf[0] = '\0';
+		return -ENOSPC;
+	}
+	return n;
+}
+
+/* The kernel's own rule (dev_valid_name): a name it would refuse at
+ * SESSION_CREATE is an error here, not a tunnel torn down every round. */
 static int parse_ifname(char flag, const char *v, char *err, size_t errlen)
 {
 	size_t n = strlen(v);
+	char q[48];
 
 	if (n == 0)
 		return fail(err, errlen, "-%c: empty interface name", flag);
 	if (n > CLI_IFNAME_MAX)
 		return fail(err, errlen, "-%c %s: interface name longer than %d bytes",
-			    flag, v, CLI_IFNAME_MAX);
-	if (strchr(v, '/') || strchr(v, ' ') || !strcmp(v, ".") || !strcmp(v, ".."))
+			    flag, printable(v, q, sizeof(q)), CLI_IFNAME_MAX);
+	if (!strcmp(v, ".") || !strcmp(v, ".."))
 		return fail(err, errlen, "-%c %s: invalid interface name", flag, v);
+	for (const unsigned char *p = (const unsigned char *)v; *p; p++)
+		if (*p <= 0x20 || *p == 0x7F || *p == '/' || *p == ':')
+			return fail(err, errlen,
+				    "-%c %s: interface name with '/', ':', a blank or a control character",
+				    flag, printable(v, q, sizeof(q)));
 	return 0;
 }
 
@@ -178,6 +290,15 @@ static int apply(struct options *o, char flag, const char *v, char *err,
 			return fail(err, errlen, "-u %s: UUID is not valid UTF-8",
 				    printable(v, q, sizeof(q)));
 		}
+		/* it becomes a line of the status file and a hook variable */
+		for (const unsigned char *p = (const unsigned char *)v; *p; p++)
+			if (*p < 0x20 || *p == 0x7F) {
+				char q[48];
+
+				return fail(err, errlen,
+					    "-u %s: UUID with a control character",
+					    printable(v, q, sizeof(q)));
+			}
 		o->uuid = v;
 		return 0;
 	case 'i':
@@ -191,10 +312,23 @@ static int apply(struct options *o, char flag, const char *v, char *err,
 			return fail(err, errlen, "-b %s: more than %d brokers", v,
 				    CLIENT_MAX_BROKERS);
 		return parse_broker(v, &o->brokers[o->nbrokers++], err, errlen);
-	case 'l':
-		if (inet_pton(AF_INET, v, &o->local_ip) != 1)
-			return fail(err, errlen, "-l %s: not an IPv4 address", v);
+	case 'l': {
+		char q[48];
+
+		switch (addr_parse_ip(v, strlen(v), &o->local, if_nametoindex)) {
+		case 0:
+			break;
+		case -ENODEV:
+			return fail(err, errlen, "-l %s: no such interface",
+				    printable(v, q, sizeof(q)));
+		default:
+			return fail(err, errlen, "-l %s: not an IPv4 or IPv6 address",
+				    printable(v, q, sizeof(q)));
+		}
+		if (o->local.sa.sa_family == AF_INET)
+			o->local_ip = o->local.in.sin_addr;
 		return 0;
+	}
 	case 's':
 		if (!*v)
 			return fail(err, errlen, "-s: empty hook path");

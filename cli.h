@@ -9,14 +9,16 @@
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
-#include <stdio.h>
 
+#include "addr.h"
 #include "client.h"
 
 #define CLI_HOST_MAX 253
 #define CLI_IFNAME_MAX 15
 
 struct broker_spec {
+	/* a name, or an address literal without brackets ("192.0.2.1",
+	 * "2001:db8::1", "fe80::1%eth0"): dns_lookup_local takes either */
 	char host[CLI_HOST_MAX + 1];
 	uint16_t port;
 };
@@ -26,7 +28,10 @@ struct options {
 	const char *ifname;
 	const char *bind_iface;
 	const char *hook;
-	struct in_addr local_ip; /* INADDR_ANY unless -l */
+	union sockaddr_inet local; /* AF_UNSPEC (all zero) unless -l; port 0 */
+	/* local's address while the process code binds IPv4 only: INADDR_ANY
+	 * unless -l gave an IPv4 address */
+	struct in_addr local_ip;
 	uint32_t tunnel_id;
 	uint32_t limit_kbps;
 	enum select_strategy strategy;
@@ -41,11 +46,16 @@ struct options {
 
 /*
  * Fills o from argv.  Returns 0 on success, or -1 with a one-line reason
- * naming the flag and value in err.  -h and -V set o->help / o->version and
+ * naming the flag and value in err.  A scope name in -l is looked up at
+ * once (if_nametoindex); one in -b only when the broker is resolved.  -h and -V set o->help / o->version and
  * return 0 without checking required options.
  */
 int cli_parse(int argc, char *const argv[], struct options *o, char *err,
 	      size_t errlen);
-void cli_usage(FILE *f);
+void cli_usage(int fd);
+/* "name:8942", "192.0.2.1:8942", "[2001:db8::1]:8942": b as -b took it
+ * (a service name as its number).  Length, or -ENOSPC (buf "").
+ * CLI_HOST_MAX + 9 bytes are always enough. */
+int cli_format_broker(const struct broker_spec *b, char *buf, size_t cap);
 
 #endif

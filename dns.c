@@ -4,12 +4,12 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,12 +23,13 @@
 #define DNS_READ_BURST 32 /* datagrams per dns_query_read, so floods yield */
 #define DNS_HOSTS_MAX (16u << 20)
 #define DNS_RESOLV_MAX (1u << 20)
+/* Hosts and resolv.conf lines longer than this are skipped. */
+#define DNS_LINE_MAX 4096
 
 #define DNS_FLAG_QR 0x8000
 #define DNS_FLAG_TC 0x0200
 #define DNS_FLAG_RD 0x0100
 #define DNS_RCODE_NXDOMAIN 3
-#define DNS_TYPE_A 1
 #define DNS_TYPE_CNAME 5
 #define DNS_CLASS_IN 1
 
@@ -101,17 +102,6 @@ static bool next_token(const char **pos, const char *end, const char **tok,
 	return true;
 }
 
-static bool parse_ipv4(const char *tok, size_t len, struct in_addr *a)
-{
-	char buf[INET_ADDRSTRLEN];
-
-	if (len >= sizeof(buf))
-		return false;
-	memcpy(buf, tok, len);
-	buf[len] = '\0';
-	return inet_pton(AF_INET, buf, a) == 1;
-}
-
 /* End of the line starting at s, and where the following one starts. */
 static const char *line_end(const char *s, const char *end, const char **next)
 {
@@ -126,7 +116,7 @@ static const char *line_end(const char *s, const char *end, const char **next)
 }
 
 int dns_hosts_lookup(const char *text, size_t len, const char *name,
-		     struct in_addr *out, int max)
+		     union sockaddr_inet *out, int max, addr_ifindex_fn *ifindex)
 {
 	const char *end = text + len, *s = text, *next;
 	size_t namelen = strlen(name);
@@ -136,14 +126,14 @@ int dns_hosts_lookup(const char *text, size_t len, const char *name,
 		return 0;
 	for (; s < end && n < max; s = next) {
 		const char *e = line_end(s, end, &next), *hash, *tok;
-		struct in_addr a;
+		union sockaddr_inet a;
 		size_t toklen;
 
 		hash = memchr(s, '#', (size_t)(e - s));
 		if (hash)
 			e = hash;
 		if (!next_token(&s, e, &tok, &toklen) ||
-		    !parse_ipv4(tok, toklen, &a))
+		    addr_parse_ip(tok, toklen, &a, ifindex))
 			continue;
 		while (next_token(&s, e, &tok, &toklen)) {
 			if (toklen == namelen && ascii_eq(tok, name, namelen)) {
@@ -155,15 +145,67 @@ int dns_hosts_lookup(const char *text, size_t len, const char *name,
 	return n;
 }
 
-int dns_resolv_parse(const char *text, size_t len, struct in_addr *out,
-		     int max)
+/* PORT/PROTO: the port if proto matches, else 0. */
+static int service_port(const char *tok, size_t n, const char *proto)
+{
+	const char *slash = memchr(tok, '/', n);
+	size_t plen = strlen(proto);
+	unsigned port = 0;
+
+	if (!slash || slash == tok || (size_t)(tok + n - slash - 1) != plen ||
+	    !ascii_eq(slash + 1, proto, plen))
+		return 0;
+	for (const char *d = tok; d < slash; d++) {
+		if (*d < '0' || *d > '9')
+			return 0;
+		port = port * 10 + (unsigned)(*d - '0');
+		if (port > 65535)
+			return 0;
+	}
+	return (int)port;
+}
+
+int dns_services_lookup(const char *text, size_t len, const char *name,
+			const char *proto)
+{
+	const char *end = text + len, *s = text, *next;
+	size_t namelen = strlen(name);
+
+	if (!namelen)
+		return 0;
+	for (; s < end; s = next) {
+		const char *e = line_end(s, end, &next), *hash, *tok, *ptok;
+		size_t toklen, plen;
+		bool match;
+		int port;
+
+		hash = memchr(s, '#', (size_t)(e - s));
+		if (hash)
+			e = hash;
+		if (!next_token(&s, e, &tok, &toklen) ||
+		    !next_token(&s, e, &ptok, &plen))
+			continue;
+		port = service_port(ptok, plen, proto);
+		if (!port)
+			continue;
+		match = toklen == namelen && ascii_eq(tok, name, namelen);
+		while (!match && next_token(&s, e, &tok, &toklen))
+			match = toklen == namelen && ascii_eq(tok, name, namelen);
+		if (match)
+			return port;
+	}
+	return 0;
+}
+
+int dns_resolv_parse(const char *text, size_t len, union sockaddr_inet *out,
+		     int max, addr_ifindex_fn *ifindex)
 {
 	const char *end = text + len, *s = text, *next;
 	int n = 0;
 
 	for (; s < end && n < max; s = next) {
 		const char *e = line_end(s, end, &next), *tok;
-		struct in_addr a;
+		union sockaddr_inet a;
 		size_t toklen;
 
 		for (const char *c = s; c < e; c++) {
@@ -175,7 +217,7 @@ int dns_resolv_parse(const char *text, size_t len, struct in_addr *out,
 		if (!next_token(&s, e, &tok, &toklen) || toklen != 10 ||
 		    memcmp(tok, "nameserver", 10) ||
 		    !next_token(&s, e, &tok, &toklen) ||
-		    !parse_ipv4(tok, toklen, &a))
+		    addr_parse_ip(tok, toklen, &a, ifindex))
 			continue;
 		out[n++] = a;
 	}
@@ -209,7 +251,7 @@ static int encode_name(const char *name, uint8_t *wire)
 }
 
 ssize_t dns_build_query(uint8_t *buf, size_t cap, uint16_t id,
-			const char *name)
+			const char *name, uint16_t qtype)
 {
 	uint8_t wire[DNS_WIRE_MAX];
 	int wlen = encode_name(name, wire);
@@ -217,6 +259,8 @@ ssize_t dns_build_query(uint8_t *buf, size_t cap, uint16_t id,
 
 	if (wlen < 0)
 		return wlen;
+	if (qtype != DNS_TYPE_A && qtype != DNS_TYPE_AAAA)
+		return -EINVAL;
 	len = DNS_HDR_LEN + (size_t)wlen + 4;
 	if (cap < len)
 		return -ENOSPC;
@@ -225,7 +269,7 @@ ssize_t dns_build_query(uint8_t *buf, size_t cap, uint16_t id,
 	put_u16(buf + 2, DNS_FLAG_RD);
 	put_u16(buf + 4, 1);
 	memcpy(buf + DNS_HDR_LEN, wire, (size_t)wlen);
-	put_u16(buf + DNS_HDR_LEN + wlen, DNS_TYPE_A);
+	put_u16(buf + DNS_HDR_LEN + wlen, qtype);
 	put_u16(buf + DNS_HDR_LEN + wlen + 2, DNS_CLASS_IN);
 	return (ssize_t)len;
 }
@@ -357,15 +401,16 @@ static int follow_cnames(const uint8_t *p, size_t n, size_t off, unsigned an,
 }
 
 int dns_parse_reply(const uint8_t *p, size_t n, uint16_t id, const char *name,
-		    struct in_addr *out, int max)
+		    uint16_t qtype, union sockaddr_inet *out, int max)
 {
+	size_t alen = qtype == DNS_TYPE_A ? 4 : 16;
 	struct dns_name chain[DNS_CHAIN_MAX], qname;
 	unsigned qd, an, nchain = 1, rcode;
 	uint16_t flags;
 	size_t off = DNS_HDR_LEN, pos;
 	int wlen, r, count = 0;
 
-	if (max < 1)
+	if (max < 1 || (qtype != DNS_TYPE_A && qtype != DNS_TYPE_AAAA))
 		return -EINVAL;
 	wlen = encode_name(name, chain[0].b);
 	if (wlen < 0)
@@ -395,7 +440,7 @@ int dns_parse_reply(const uint8_t *p, size_t n, uint16_t id, const char *name,
 		return r;
 	if (n - off < 4)
 		return -EBADMSG;
-	if (!name_eq(&qname, &chain[0]) || get_u16(p + off) != DNS_TYPE_A ||
+	if (!name_eq(&qname, &chain[0]) || get_u16(p + off) != qtype ||
 	    get_u16(p + off + 2) != DNS_CLASS_IN)
 		return -EAGAIN;
 	off += 4;
@@ -416,77 +461,105 @@ int dns_parse_reply(const uint8_t *p, size_t n, uint16_t id, const char *name,
 		r = read_rr(p, n, &pos, &rr);
 		if (r)
 			return r;
-		if (rr.type != DNS_TYPE_A || rr.class != DNS_CLASS_IN ||
-		    rr.rdlen != 4 || !in_chain(chain, nchain, &rr.owner))
+		if (rr.type != qtype || rr.class != DNS_CLASS_IN ||
+		    rr.rdlen != alen || !in_chain(chain, nchain, &rr.owner))
 			continue;
-		memcpy(&out[count++], p + rr.rdoff, 4);
+		memset(&out[count], 0, sizeof(out[count]));
+		if (qtype == DNS_TYPE_A) {
+			out[count].in.sin_family = AF_INET;
+			memcpy(&out[count].in.sin_addr, p + rr.rdoff, 4);
+		} else {
+			out[count].in6.sin6_family = AF_INET6;
+			memcpy(&out[count].in6.sin6_addr, p + rr.rdoff, 16);
+		}
+		count++;
 		if (count == max)
 			break;
 	}
 	return count ? count : -ENOENT;
 }
 
-int dns_read_file(const char *path, size_t max, char **text, size_t *len)
+int dns_read_lines(const char *path, size_t max, char *buf, size_t cap,
+		   dns_lines_fn *each, void *arg)
 {
-	size_t cap = 4096, n = 0;
-	struct stat st;
-	char *buf;
-	int fd, r;
+	size_t have = 0, total = 0;
+	bool skipping = false; /* inside a line longer than cap */
+	int fd, r = 0;
 
-	if (max > SIZE_MAX / 4)
-		max = SIZE_MAX / 4;
+	if (!cap)
+		return -EINVAL;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	/* Size the buffer from the file if it tells, but trust only read(). */
-	if (!fstat(fd, &st) && S_ISREG(st.st_mode) && st.st_size > 0 &&
-	    (uint64_t)st.st_size < max)
-		cap = (size_t)st.st_size + 2;
-	if (cap > max + 2)
-		cap = max + 2;
-	buf = malloc(cap);
-	if (!buf) {
-		r = -ENOMEM;
-		goto fail;
-	}
 	for (;;) {
-		ssize_t k;
+		ssize_t k = read(fd, buf + have, cap - have);
+		size_t start = 0;
+		const char *nl;
 
-		if (n + 1 == cap) {
-			size_t ncap = cap < (max + 2) / 2 ? cap * 2 : max + 2;
-			char *nbuf = realloc(buf, ncap);
-
-			if (!nbuf) {
-				r = -ENOMEM;
-				goto fail;
-			}
-			buf = nbuf;
-			cap = ncap;
-		}
-		k = read(fd, buf + n, cap - 1 - n);
 		if (k < 0) {
 			if (errno == EINTR)
 				continue;
 			r = -errno;
-			goto fail;
-		}
-		if (!k)
 			break;
-		n += (size_t)k;
-		if (n > max) {
+		}
+		if (!k) {
+			/* the last line may lack its newline */
+			if (have && !skipping)
+				(void)each(buf, have, arg);
+			break;
+		}
+		total += (size_t)k;
+		if (total > max) {
 			r = -EFBIG;
-			goto fail;
+			break;
+		}
+		have += (size_t)k;
+		if (skipping) {
+			nl = memchr(buf, '\n', have);
+			start = nl ? (size_t)(nl + 1 - buf) : have;
+			skipping = !nl;
+		}
+		nl = memrchr(buf + start, '\n', have - start);
+		if (nl) {
+			size_t whole = (size_t)(nl + 1 - buf);
+
+			if (!each(buf + start, whole - start, arg))
+				break;
+			start = whole;
+		}
+		memmove(buf, buf + start, have - start);
+		have -= start;
+		if (have == cap) {
+			skipping = true;
+			have = 0;
 		}
 	}
 	close(fd);
-	buf[n] = '\0';
-	*text = buf;
-	*len = n;
-	return 0;
-fail:
-	free(buf);
-	close(fd);
 	return r;
+}
+
+struct addr_list {
+	const char *name; /* hosts: the name looked up */
+	union sockaddr_inet *out;
+	int n, max;
+};
+
+static bool hosts_lines(const char *text, size_t len, void *arg)
+{
+	struct addr_list *l = arg;
+
+	l->n += dns_hosts_lookup(text, len, l->name, l->out + l->n,
+				 l->max - l->n, if_nametoindex);
+	return l->n < l->max;
+}
+
+static bool resolv_lines(const char *text, size_t len, void *arg)
+{
+	struct addr_list *l = arg;
+
+	l->n += dns_resolv_parse(text, len, l->out + l->n, l->max - l->n,
+				 if_nametoindex);
+	return l->n < l->max;
 }
 
 static const char *env_path(const char *var, const char *def)
@@ -496,28 +569,57 @@ static const char *env_path(const char *var, const char *def)
 	return p && *p ? p : def;
 }
 
-int dns_resolve_local(const char *name, struct in_addr *out, int max)
+struct service_query {
+	const char *name, *proto;
+	int port;
+};
+
+static bool services_lines(const char *text, size_t len, void *arg)
 {
+	struct service_query *q = arg;
+
+	q->port = dns_services_lookup(text, len, q->name, q->proto);
+	return !q->port;
+}
+
+int dns_service_port(const char *name, const char *proto)
+{
+	struct service_query q = { name, proto, 0 };
+	char buf[DNS_LINE_MAX];
+
+	if (dns_read_lines(env_path("L2TPD_SERVICES", DNS_SERVICES_PATH),
+			   DNS_HOSTS_MAX, buf, sizeof(buf), services_lines, &q))
+		return 0;
+	return q.port;
+}
+
+int dns_lookup_local(const char *name, union sockaddr_inet *out, int max)
+{
+	struct addr_list l = { name, out, 0, max };
 	uint8_t wire[DNS_WIRE_MAX];
-	struct in_addr a;
-	char *text = NULL;
-	size_t len = 0;
-	int n = 0;
+	char buf[DNS_LINE_MAX];
+	int r;
 
 	if (max < 1)
 		return -EINVAL;
-	if (inet_pton(AF_INET, name, &a) == 1) {
-		out[0] = a;
+	r = addr_parse_ip(name, strlen(name), &out[0], if_nametoindex);
+	if (r != -EINVAL) {
+		if (r)
+			return r;
+		addr_unmap(&out[0]);
 		return 1;
 	}
+	/* no name has a colon: a broken IPv6 literal, not a question */
+	if (strchr(name, ':'))
+		return -EINVAL;
 	/* Like the C library, an unreadable hosts file just has no entries. */
-	if (!dns_read_file(env_path("L2TPD_HOSTS", DNS_HOSTS_PATH),
-			   DNS_HOSTS_MAX, &text, &len)) {
-		n = dns_hosts_lookup(text, len, name, out, max);
-		free(text);
-	}
-	if (n)
-		return n;
+	if (dns_read_lines(env_path("L2TPD_HOSTS", DNS_HOSTS_PATH),
+			   DNS_HOSTS_MAX, buf, sizeof(buf), hosts_lines, &l))
+		l.n = 0;
+	for (int i = 0; i < l.n; i++)
+		addr_unmap(&out[i]);
+	if (l.n)
+		return l.n;
 	/* Hosts files may list names DNS cannot carry; beyond them, no. */
 	return encode_name(name, wire) < 0 ? -EINVAL : 0;
 }
@@ -533,6 +635,11 @@ void dns_query_cancel(struct dns_query *q)
 	if (q->fd >= 0)
 		close(q->fd);
 	q->fd = -1;
+}
+
+bool dns_query_pending(const struct dns_query *q)
+{
+	return q->fd >= 0;
 }
 
 /* The id is all that stands between an off-path forger and the answer
@@ -560,41 +667,53 @@ static uint16_t random_id(void)
 	return (uint16_t)(ts.tv_nsec ^ ts.tv_nsec >> 16 ^ getpid() ^ counter);
 }
 
-/* Sends attempt q->attempt on a fresh socket; 0 or -errno (fd closed). */
+static const uint16_t qtypes[DNS_QTYPES] = { DNS_TYPE_A, DNS_TYPE_AAAA };
+
+/* Sends attempt q->attempt, the A and then the AAAA question, on a fresh
+ * socket of the server's family; 0 or -errno (fd closed). */
 static int send_attempt(struct dns_query *q, int64_t now)
 {
-	struct sockaddr_in sa = {
-		.sin_family = AF_INET,
-		.sin_port = htons(dns_port),
-		.sin_addr = q->servers[q->attempt % q->nservers],
-	};
+	union sockaddr_inet sa = q->servers[q->attempt % q->nservers];
 	uint8_t buf[DNS_QUERY_MAX];
-	ssize_t len, k;
 	int fd, r;
 
 	dns_query_cancel(q);
-	q->id = random_id();
-	len = dns_build_query(buf, sizeof(buf), q->id, q->name);
-	if (len < 0)
-		return (int)len;
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	addr_set_port(&sa, dns_port);
+	fd = socket(sa.sa.sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    0);
 	if (fd < 0)
 		return -errno;
 	/* Connected, so the kernel drops datagrams from anyone else. */
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		r = -errno;
-		close(fd);
-		return r;
-	}
-	k = send(fd, buf, (size_t)len, 0);
-	if (k != len) {
-		r = k < 0 ? -errno : -EIO;
-		close(fd);
-		return r;
+	if (connect(fd, &sa.sa, addr_len(&sa)) < 0)
+		goto fail;
+	for (int t = 0; t < DNS_QTYPES; t++) {
+		ssize_t len, k;
+
+		do
+			q->id[t] = random_id();
+		while (t && q->id[t] == q->id[0]);
+		len = dns_build_query(buf, sizeof(buf), q->id[t], q->name,
+				      qtypes[t]);
+		if (len < 0) {
+			close(fd);
+			return (int)len;
+		}
+		k = send(fd, buf, (size_t)len, 0);
+		if (k != len) {
+			if (k >= 0)
+				errno = EIO;
+			goto fail;
+		}
+		q->result[t] = DNS_WAITING;
+		q->naddrs[t] = 0;
 	}
 	q->fd = fd;
 	q->deadline = now + DNS_ATTEMPT_MS;
 	return 0;
+fail:
+	r = -errno;
+	close(fd);
+	return r;
 }
 
 /* The current attempt failed with err: on to the next server, if any. */
@@ -613,25 +732,24 @@ static int next_attempt(struct dns_query *q, int64_t now, int err)
 
 int dns_query_start(struct dns_query *q, const char *name, int64_t now)
 {
+	struct addr_list l = { NULL, q->servers, 0, DNS_MAX_SERVERS };
 	uint8_t buf[DNS_QUERY_MAX];
-	size_t len = 0, nlen;
+	char text[DNS_LINE_MAX];
 	ssize_t qlen;
-	char *text = NULL;
-	int r, n;
+	size_t nlen;
+	int r;
 
 	dns_query_cancel(q);
-	qlen = dns_build_query(buf, sizeof(buf), 0, name);
+	qlen = dns_build_query(buf, sizeof(buf), 0, name, DNS_TYPE_A);
 	if (qlen < 0)
 		return (int)qlen;
-	r = dns_read_file(env_path("L2TPD_RESOLV_CONF", DNS_RESOLV_PATH),
-			  DNS_RESOLV_MAX, &text, &len);
+	r = dns_read_lines(env_path("L2TPD_RESOLV_CONF", DNS_RESOLV_PATH),
+			   DNS_RESOLV_MAX, text, sizeof(text), resolv_lines, &l);
 	if (r)
 		return r;
-	n = dns_resolv_parse(text, len, q->servers, DNS_MAX_SERVERS);
-	free(text);
-	if (!n)
+	if (!l.n)
 		return -ENOENT;
-	q->nservers = (unsigned)n;
+	q->nservers = (unsigned)l.n;
 	q->attempt = 0;
 	/* Without its trailing dot the name always fits q->name. */
 	nlen = strlen(name);
@@ -643,20 +761,67 @@ int dns_query_start(struct dns_query *q, const char *name, int64_t now)
 	return r ? next_attempt(q, now, r) : 0;
 }
 
-int dns_query_timeout(struct dns_query *q, int64_t now)
+/*
+ * Where the attempt stands once both answers are in, or its deadline
+ * passed: addresses of either type end the query (A first, then AAAA);
+ * "no such name or record" for both ends it with -ENOENT; else the next
+ * attempt, after an error of one of them or -ETIMEDOUT.
+ */
+static int settle(struct dns_query *q, union sockaddr_inet *out, int max,
+		  int64_t now, bool late)
 {
-	if (q->fd < 0)
-		return -EBADF;
-	return next_attempt(q, now, -ETIMEDOUT);
+	int err = -ETIMEDOUT, count = 0;
+	bool waiting = false;
+
+	for (int t = 0; t < DNS_QTYPES; t++) {
+		waiting |= q->result[t] == DNS_WAITING;
+		if (q->result[t] < 0 && q->result[t] != -ENOENT &&
+		    q->result[t] != DNS_WAITING && err == -ETIMEDOUT)
+			err = q->result[t];
+	}
+	if (waiting && !late)
+		return 0;
+	for (int t = 0; t < DNS_QTYPES; t++)
+		for (int i = 0; i < q->naddrs[t] && count < max; i++)
+			out[count++] = q->addrs[t][i];
+	if (count || (!waiting && q->result[0] == -ENOENT &&
+		      q->result[1] == -ENOENT)) {
+		dns_query_cancel(q);
+		return count ? count : -ENOENT;
+	}
+	return next_attempt(q, now, err);
 }
 
-int dns_query_read(struct dns_query *q, struct in_addr *out, int max,
-		   int64_t now)
+/* One datagram of the current attempt: its answer, if it is one. */
+static void take_reply(struct dns_query *q, const uint8_t *buf, size_t len,
+		       bool clipped)
+{
+	for (int t = 0; t < DNS_QTYPES; t++) {
+		int r;
+
+		if (q->result[t] != DNS_WAITING)
+			continue;
+		r = dns_parse_reply(buf, len, q->id[t], q->name, qtypes[t],
+				    q->addrs[t], DNS_ADDRS_PER_TYPE);
+		if (r == -EAGAIN)
+			continue;
+		if (clipped)
+			r = -EMSGSIZE;
+		q->result[t] = r;
+		q->naddrs[t] = r > 0 ? r : 0;
+		return;
+	}
+}
+
+int dns_query_run(struct dns_query *q, union sockaddr_inet *out, int max,
+		  int64_t now)
 {
 	uint8_t buf[DNS_UDP_MAX];
 
 	if (q->fd < 0)
 		return -EBADF;
+	if (max < 1)
+		return -EINVAL;
 	for (int i = 0; i < DNS_READ_BURST; i++) {
 		/* MSG_TRUNC: the real datagram length, to spot clipped ones. */
 		ssize_t k = recv(q->fd, buf, sizeof(buf), MSG_TRUNC);
@@ -667,21 +832,70 @@ int dns_query_read(struct dns_query *q, struct in_addr *out, int max,
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return 0;
+				break;
 			/* ECONNREFUSED and friends: ICMP from the server. */
 			return next_attempt(q, now, -errno);
 		}
 		len = (size_t)k < sizeof(buf) ? (size_t)k : sizeof(buf);
-		r = dns_parse_reply(buf, len, q->id, q->name, out, max);
-		if ((size_t)k > len && r != -EAGAIN)
-			r = -EMSGSIZE;
-		if (r == -EAGAIN)
-			continue;
-		if (r > 0 || r == -ENOENT || r == -EINVAL) {
-			dns_query_cancel(q);
+		take_reply(q, buf, len, (size_t)k > len);
+		r = settle(q, out, max, now, false);
+		if (r)
 			return r;
-		}
-		return next_attempt(q, now, r);
 	}
-	return 0;
+	return now >= q->deadline ? settle(q, out, max, now, true) : 0;
+}
+
+/* ---- IPv4-only entry points of the process code as it stands ---- */
+
+static int only_ipv4(const union sockaddr_inet *in, int n,
+		     struct in_addr *out, int max)
+{
+	int k = 0;
+
+	for (int i = 0; i < n && k < max; i++)
+		if (in[i].sa.sa_family == AF_INET)
+			out[k++] = in[i].in.sin_addr;
+	return k;
+}
+
+int dns_resolve_local(const char *name, struct in_addr *out, int max)
+{
+	union sockaddr_inet a[DNS_ADDRS_MAX];
+	int n = dns_lookup_local(name, a, DNS_ADDRS_MAX);
+
+	if (max < 1)
+		return -EINVAL;
+	if (n <= 0)
+		return n;
+	n = only_ipv4(a, n, out, max);
+	return n ? n : -EAFNOSUPPORT;
+}
+
+int dns_query_read(struct dns_query *q, struct in_addr *out, int max,
+		   int64_t now)
+{
+	union sockaddr_inet a[DNS_ADDRS_MAX];
+	int n;
+
+	if (max < 1)
+		return -EINVAL;
+	/* for the analyzer, which takes -errno for a possible count */
+	memset(a, 0, sizeof(a));
+	n = dns_query_run(q, a, DNS_ADDRS_MAX, now);
+	if (n <= 0)
+		return n;
+	n = only_ipv4(a, n, out, max);
+	return n ? n : -ENOENT;
+}
+
+int dns_query_timeout(struct dns_query *q, int64_t now)
+{
+	union sockaddr_inet a[DNS_ADDRS_MAX];
+	int n;
+
+	if (q->fd < 0)
+		return -EBADF;
+	/* what arrived with one answer missing is dropped on this path */
+	n = settle(q, a, DNS_ADDRS_MAX, now, true);
+	return n > 0 ? -ETIMEDOUT : n;
 }

@@ -510,24 +510,31 @@ static int parse_family_cb(const uint8_t *p, size_t n, uint32_t seq, void *arg)
 	return nl_parse_family(p, n, seq, arg);
 }
 
+/* A process needs one: fixed storage, no allocator in the binary. */
+static struct l2tp_nl nl_slot;
+static bool nl_slot_used;
+
+static int resolve_family(struct l2tp_nl *nl)
+{
+	return nl_transact(nl, genl_build_getfamily(nl->buf, sizeof(nl->buf),
+						    ++nl->seq, L2TP_GENL_NAME),
+			   parse_family_cb, &nl->family);
+}
+
 int l2tp_nl_open(struct l2tp_nl **out)
 {
-	struct l2tp_nl *nl;
+	struct l2tp_nl *nl = &nl_slot;
 	int r;
 
-	nl = calloc(1, sizeof(*nl));
-	if (!nl)
-		return -ENOMEM;
+	if (nl_slot_used)
+		return -EBUSY;
+	memset(nl, 0, sizeof(*nl));
 	nl->fd = nl_socket(NETLINK_GENERIC, 0);
-	if (nl->fd < 0) {
-		r = nl->fd;
-		free(nl);
-		return r;
-	}
+	if (nl->fd < 0)
+		return nl->fd;
+	nl_slot_used = true;
 	nl->seq = (uint32_t)getpid() << 8;
-	r = nl_transact(nl, genl_build_getfamily(nl->buf, sizeof(nl->buf),
-						 ++nl->seq, L2TP_GENL_NAME),
-			parse_family_cb, &nl->family);
+	r = resolve_family(nl);
 	if (r) {
 		l2tp_nl_close(nl);
 		return r;
@@ -541,7 +548,7 @@ void l2tp_nl_close(struct l2tp_nl *nl)
 	if (!nl)
 		return;
 	close(nl->fd);
-	free(nl);
+	nl_slot_used = false;
 }
 
 uint16_t l2tp_nl_family(const struct l2tp_nl *nl)
@@ -549,8 +556,36 @@ uint16_t l2tp_nl_family(const struct l2tp_nl *nl)
 	return nl->family;
 }
 
+/* Requests are small; a copy survives the family lookup in nl->buf. */
+#define NL_REQUEST_MAX 256
+
+/*
+ * l2tp_netlink unloaded and loaded again registers under a new family id,
+ * and genetlink answers a request to the old one with ENOENT (which the
+ * l2tp commands themselves never return: theirs is ENODEV).  Then the id
+ * is looked up again and the same request sent once more under it.
+ */
 static int l2tp_request(struct l2tp_nl *nl, ssize_t len)
 {
+	uint8_t req[NL_REQUEST_MAX];
+	uint16_t old = nl->family;
+	int r;
+
+	if (len < 0)
+		return (int)len;
+	if ((size_t)len > sizeof(req))
+		return -EMSGSIZE;
+	memcpy(req, nl->buf, (size_t)len);
+	r = nl_transact(nl, len, parse_ack_cb, NULL);
+	if (r != -ENOENT)
+		return r;
+	if (resolve_family(nl) < 0 || nl->family == old) {
+		nl->family = old;
+		return r;
+	}
+	memcpy(nl->buf, req, (size_t)len);
+	put16(nl->buf + 4, nl->family);  /* nlmsg_type */
+	put32(nl->buf + 8, ++nl->seq);   /* nlmsg_seq */
 	return nl_transact(nl, len, parse_ack_cb, NULL);
 }
 

@@ -137,7 +137,8 @@ int nl_parse_link(const uint8_t *p, size_t n, const char *ifname, bool *up)
 struct l2tp_nl;
 
 /* Opens the genl socket and resolves the family: -ENOENT if "l2tp" is
- * missing (modules not loaded). */
+ * missing (modules not loaded), -EBUSY if one is open already (a process
+ * has one at a time). */
 int l2tp_nl_open(struct l2tp_nl **out);
 void l2tp_nl_close(struct l2tp_nl *nl);
 uint16_t l2tp_nl_family(const struct l2tp_nl *nl);

@@ -11,18 +11,17 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stddef.h>
-#include <stdio.h>
+#include <stdio.h> /* rename */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,12 +29,15 @@
 #include "cli.h"
 #include "client.h"
 #include "dns.h"
+#include "fmt.h"
 #include "genl.h"
+#include "hooks.h"
 #include "log.h"
 #include "proto.h"
+#include "rundir.h"
+#include "tunnel.h"
 
 #define T_NETLINK_RETRY 5000
-#define STATUS_DIR "/var/run/l2tpd"
 
 struct broker_io {
 	int fd;
@@ -47,15 +49,18 @@ struct app {
 	struct options opt;
 	struct client_config cfg;
 	struct client client;
-	struct broker *brokers; /* opt.nbrokers of each */
-	struct broker_io *bio;
+	struct broker brokers[CLIENT_MAX_BROKERS]; /* opt.nbrokers in use */
+	struct broker_io bio[CLIENT_MAX_BROKERS];
 	struct l2tp_nl *nl;
 	int nl_error;
 	int64_t nl_retry_at;
 	int ioctl_fd;
 	int link_fd;
 	int link_up; /* -1: unknown */
-	int lock_fd;
+	struct rundir run;
+	int lock_fd;        /* IFNAME.netNS.lock: one l2tpd per interface */
+	int tunnel_lock_fd; /* tunnel-ID.netNS.lock: one per tunnel id */
+	struct hooks hooks;
 	uint64_t rng;
 	time_t up_wall;
 	const char *last_error;
@@ -185,21 +190,34 @@ static int io_send(struct client *c, struct broker *b, const uint8_t *p,
 	return 0;
 }
 
+static int nl_tunnel_create(void *ctx, uint32_t tid, uint32_t peer, int fd)
+{
+	return l2tp_tunnel_create(ctx, tid, peer, fd);
+}
+
+static int nl_tunnel_destroy(void *ctx, uint32_t tid)
+{
+	return l2tp_tunnel_delete(ctx, tid);
+}
+
+static const struct tunnel_ops nl_tunnel_ops = {
+	.create = nl_tunnel_create,
+	.destroy = nl_tunnel_destroy,
+};
+
 static int io_tunnel_create(struct client *c, struct broker *b)
 {
 	struct app *a = app_of(c);
 	uint32_t tid = a->cfg.tunnel_id;
+	bool replaced;
 	int r;
 
 	if (!a->nl)
 		return -ENOPROTOOPT;
-	r = l2tp_tunnel_create(a->nl, tid, b->peer_tunnel_id, bio_of(b)->fd);
-	if (r == -EEXIST) {
-		log_warn("%s: removing stale kernel tunnel %u", b->name, tid);
-		(void)l2tp_tunnel_delete(a->nl, tid);
-		r = l2tp_tunnel_create(a->nl, tid, b->peer_tunnel_id,
-				       bio_of(b)->fd);
-	}
+	r = tunnel_create(&nl_tunnel_ops, a->nl, a->tunnel_lock_fd >= 0, tid,
+			  b->peer_tunnel_id, bio_of(b)->fd, &replaced);
+	if (replaced)
+		log_warn("%s: removed stale kernel tunnel %u", b->name, tid);
 	if (r < 0) {
 		log_err("%s: TUNNEL_CREATE %u: %s", b->name, tid, strerror(-r));
 		return r;
@@ -246,154 +264,43 @@ static int io_set_mtu(struct client *c, struct broker *b, int mtu)
 	return r;
 }
 
-/*
- * Hooks run one at a time, in the order the events happened, so a
- * session.down never overtakes the session.up it pairs with.  A hook that
- * is still running after T_HOOK_SERIAL stops holding up the next one, so a
- * hung hook delays later hooks by that much at most and the tunnel not at
- * all.  Each job carries a snapshot of the facts at the time of the event.
- */
-#define HOOK_QUEUE 8
-#define HOOK_VARS 12
-#define T_HOOK_SERIAL 10000
-
-struct hook_job {
-	char event[24];
-	char mtu[12];
-	char env[HOOK_VARS][160];
-	unsigned nenv;
-};
-
-static struct hook_job hook_queue[HOOK_QUEUE];
-static unsigned hook_count;
-static pid_t hook_pid;
-static int64_t hook_started;
-
-static void job_env(struct hook_job *j, const char *key, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void job_env(struct hook_job *j, const char *key, const char *fmt, ...)
-{
-	char *slot;
-	va_list ap;
-	int k;
-
-	if (j->nenv == HOOK_VARS)
-		return;
-	slot = j->env[j->nenv];
-	k = snprintf(slot, sizeof(j->env[0]), "%s=", key);
-	if (k < 0 || (size_t)k >= sizeof(j->env[0]))
-		return;
-	va_start(ap, fmt);
-	vsnprintf(slot + k, sizeof(j->env[0]) - (size_t)k, fmt, ap);
-	va_end(ap);
-	j->nenv++;
-}
-
-/* Runs in the child: a clean process image for the hook. */
-static void exec_hook(const char *hook, const char *ifname, struct hook_job *j)
-{
-	char *env[HOOK_VARS + 1];
-	char *argv[5];
-	sigset_t none;
-
-	sigemptyset(&none);
-	signal(SIGPIPE, SIG_DFL);
-	signal(SIGCHLD, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGINT, SIG_DFL);
-	signal(SIGHUP, SIG_DFL);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	for (unsigned i = 0; i < j->nenv; i++)
-		env[i] = j->env[i];
-	env[j->nenv] = NULL;
-	/* execve() wants mutable strings; this is the child's own copy. */
-	argv[0] = strdup(hook);
-	argv[1] = j->event;
-	argv[2] = strdup(ifname);
-	if (!argv[0] || !argv[2])
-		_exit(127);
-	argv[3] = strcmp(j->event, "session.mtu-changed") ? NULL : j->mtu;
-	argv[4] = NULL;
-	execve(hook, argv, env);
-	_exit(127);
-}
-
-/* all: start every queued hook now, without waiting (l2tpd is exiting). */
-static void hooks_run(struct app *a, int64_t now, bool all)
-{
-	while (hook_count &&
-	       (all || !hook_pid || now - hook_started >= T_HOOK_SERIAL)) {
-		pid_t pid = fork();
-
-		if (pid < 0) {
-			log_err("cannot run hook %s %s: %s", a->opt.hook,
-				hook_queue[0].event, strerror(errno));
-			return; /* tried again at the next event */
-		}
-		if (pid == 0)
-			exec_hook(a->opt.hook, a->cfg.ifname, &hook_queue[0]);
-		hook_pid = pid;
-		hook_started = now;
-		memmove(&hook_queue[0], &hook_queue[1],
-			sizeof(hook_queue[0]) * --hook_count);
-	}
-}
-
-static int64_t hooks_deadline(void)
-{
-	return hook_count && hook_pid ? hook_started + T_HOOK_SERIAL : INT64_MAX;
-}
-
 static void io_hook(struct client *c, struct broker *b, const char *event)
 {
 	struct app *a = app_of(c);
 	char addr[INET_ADDRSTRLEN];
-	struct hook_job *j;
+	struct hook_job j;
 
 	log_info("%s: %s %s", b->name, event, a->cfg.ifname);
 	if (!a->opt.hook)
 		return;
-	if (hook_count == HOOK_QUEUE) {
-		log_warn("%s: hooks are not finishing; %s %s skipped", b->name,
-			 a->opt.hook, event);
-		return;
-	}
-	j = &hook_queue[hook_count++];
-	memset(j, 0, sizeof(*j));
-	snprintf(j->event, sizeof(j->event), "%s", event);
-	snprintf(j->mtu, sizeof(j->mtu), "%d", b->mtu);
-	inet_ntop(AF_INET, &b->addr.sin_addr, addr, sizeof(addr));
-	job_env(j, "PATH", "%s", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
-	job_env(j, "L2TPD_EVENT", "%s", event);
-	job_env(j, "L2TPD_IFNAME", "%s", a->cfg.ifname);
-	job_env(j, "L2TPD_BROKER", "%s", b->name);
-	job_env(j, "L2TPD_BROKER_ADDR", "%s:%u", addr, ntohs(b->addr.sin_port));
-	job_env(j, "L2TPD_UUID", "%s", a->cfg.uuid);
-	job_env(j, "L2TPD_MTU", "%d", b->mtu);
-	job_env(j, "L2TPD_TUNNEL_ID", "%u", a->cfg.tunnel_id);
-	job_env(j, "L2TPD_PEER_TUNNEL_ID", "%u", b->peer_tunnel_id);
-	job_env(j, "L2TPD_SESSION_ID", "%u", b->session_id);
-	job_env(j, "L2TPD_PEER_SESSION_ID", "%u", b->peer_session_id);
-	hooks_run(a, now_ms(), false);
+	hook_job_init(&j, event, b->mtu);
+	fmt_inet_ntop(AF_INET, &b->addr.sin_addr, addr, sizeof(addr));
+	/* HOOK_ENV_BYTES holds all of these at their longest */
+	(void)hook_job_env(&j, "PATH", "%s", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+	(void)hook_job_env(&j, "L2TPD_EVENT", "%s", event);
+	(void)hook_job_env(&j, "L2TPD_IFNAME", "%s", a->cfg.ifname);
+	(void)hook_job_env(&j, "L2TPD_BROKER", "%s", b->name);
+	(void)hook_job_env(&j, "L2TPD_BROKER_ADDR", "%s:%u", addr, ntohs(b->addr.sin_port));
+	(void)hook_job_env(&j, "L2TPD_UUID", "%s", a->cfg.uuid);
+	(void)hook_job_env(&j, "L2TPD_MTU", "%d", b->mtu);
+	(void)hook_job_env(&j, "L2TPD_TUNNEL_ID", "%u", a->cfg.tunnel_id);
+	(void)hook_job_env(&j, "L2TPD_PEER_TUNNEL_ID", "%u", b->peer_tunnel_id);
+	(void)hook_job_env(&j, "L2TPD_SESSION_ID", "%u", b->session_id);
+	(void)hook_job_env(&j, "L2TPD_PEER_SESSION_ID", "%u", b->peer_session_id);
+	hooks_push(&a->hooks, &j, now_ms());
 }
 
-/* Writes IFNAME.state next to a temporary file and renames it over, so a
- * reader never sees half a file. */
+/* IFNAME.state in the run directory, replaced whole on every change. */
 static void write_status(struct app *a, struct broker *b)
 {
-	char path[128], tmp[140], addr[INET_ADDRSTRLEN] = "", text[1024];
+	char name[32], addr[INET_ADDRSTRLEN] = "", text[1024];
 	bool up = b->state == BS_KEEPALIVE;
-	int n, fd;
-	ssize_t w;
+	int n, r;
 
-	if (mkdir(STATUS_DIR, 0755) < 0 && errno != EEXIST)
-		return;
-	snprintf(path, sizeof(path), STATUS_DIR "/%s.state", a->cfg.ifname);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fmt_snprintf(name, sizeof(name), "%s.state", a->cfg.ifname);
 	if (b->sock_open || b->up_since)
-		inet_ntop(AF_INET, &b->addr.sin_addr, addr, sizeof(addr));
-	n = snprintf(text, sizeof(text),
+		fmt_inet_ntop(AF_INET, &b->addr.sin_addr, addr, sizeof(addr));
+	n = fmt_snprintf(text, sizeof(text),
 		     "state=%s\nbroker=%s\nbroker_addr=%s:%u\n"
 		     "tunnel_id=%u\npeer_tunnel_id=%u\nsession_id=%u\npeer_session_id=%u\n"
 		     "mtu=%d\nup_since_mono_ms=%lld\nup_since_wall=%lld\n"
@@ -405,22 +312,17 @@ static void write_status(struct app *a, struct broker *b)
 		     b->reconnects, b->last_error ? strerror(b->last_error) : "");
 	if (n < 0 || (size_t)n >= sizeof(text))
 		return;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return;
-	w = write(fd, text, (size_t)n);
-	if (close(fd) == 0 && w == n)
-		rename(tmp, path);
-	else
-		unlink(tmp);
+	r = rundir_write(&a->run, name, text, (size_t)n);
+	if (r < 0)
+		log_warn("%s/%s: %s", a->run.path, name, strerror(-r));
 }
 
 static void remove_status(struct app *a)
 {
-	char path[128];
+	char name[32];
 
-	snprintf(path, sizeof(path), STATUS_DIR "/%s.state", a->cfg.ifname);
-	unlink(path);
+	fmt_snprintf(name, sizeof(name), "%s.state", a->cfg.ifname);
+	(void)rundir_remove(&a->run, name);
 }
 
 static void io_changed(struct client *c, struct broker *b)
@@ -464,9 +366,7 @@ static void read_broker(struct app *a, struct broker *b, int64_t now)
 			client_on_sock_error(&a->client, b, errno, now);
 		return;
 	}
-	if (fl != sizeof(from) || from.sin_family != AF_INET ||
-	    from.sin_addr.s_addr != b->addr.sin_addr.s_addr ||
-	    from.sin_port != b->addr.sin_port)
+	if (!tunnel_from_broker(&from, fl, &b->addr))
 		return;
 	if (proto_decode(buf, (size_t)n, PROTO_FROM_BROKER, &m) == 0)
 		client_on_msg(&a->client, b, &m, now);
@@ -534,26 +434,63 @@ static void reap_children(struct app *a, int64_t now)
 	pid_t pid;
 
 	while ((pid = waitpid(-1, NULL, WNOHANG)) > 0)
-		if (pid == hook_pid)
-			hook_pid = 0;
-	hooks_run(a, now, false);
+		hooks_reaped(&a->hooks, pid, now);
+	hooks_run(&a->hooks, now);
 }
 
-/* One l2tpd per interface: an abstract unix socket is released by the
- * kernel when the holder dies, so a crash leaves no stale lock. */
-static int take_lock(struct app *a)
+/* Interface names and tunnel ids are per network namespace, and so are
+ * the locks: named after the namespace's inode. */
+static unsigned long long netns_id(void)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int n;
+	struct stat st;
 
-	a->lock_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (a->lock_fd < 0)
-		return -errno;
-	n = snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1, "l2tpd/%s",
-		     a->cfg.ifname);
-	if (bind(a->lock_fd, (struct sockaddr *)&sa,
-		 (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n)) < 0)
-		return -errno;
+	return stat("/proc/self/ns/net", &st) == 0 ? (unsigned long long)st.st_ino : 0;
+}
+
+/* One l2tpd per interface, and one per tunnel id: a second instance with
+ * the same -t would otherwise find our tunnel "stale" and delete it. */
+static int take_locks(struct app *a)
+{
+	char name[64], holder[32], other[32];
+	unsigned long long ns = netns_id();
+	int r = rundir_open(&a->run, RUNDIR_PATH, geteuid());
+
+	if (r == -EPERM || r == -EACCES || r == -ENOTDIR) {
+		log_err("refusing %s: %s", RUNDIR_PATH,
+			r == -EPERM ? "owned by another user" :
+			r == -EACCES ? "group or others may write to it" :
+				       "not a directory");
+		return r;
+	}
+	if (r < 0) {
+		log_err("cannot use %s: %s", RUNDIR_PATH, strerror(-r));
+		return r;
+	}
+	fmt_snprintf(name, sizeof(name), "%s.net%llu.lock", a->cfg.ifname, ns);
+	fmt_snprintf(holder, sizeof(holder), "%ld", (long)getpid());
+	a->lock_fd = rundir_lock(&a->run, name, holder, other, sizeof(other));
+	if (a->lock_fd == -EBUSY) {
+		log_err("another l2tpd (pid %s) is already running for interface %s",
+			other[0] ? other : "?", a->cfg.ifname);
+		return -EBUSY;
+	}
+	if (a->lock_fd < 0) {
+		log_err("%s/%s: %s", RUNDIR_PATH, name, strerror(-a->lock_fd));
+		return a->lock_fd;
+	}
+	fmt_snprintf(name, sizeof(name), "tunnel-%u.net%llu.lock", a->cfg.tunnel_id, ns);
+	a->tunnel_lock_fd = rundir_lock(&a->run, name, a->cfg.ifname, other,
+					sizeof(other));
+	if (a->tunnel_lock_fd == -EBUSY) {
+		log_err("tunnel id %u is in use by the l2tpd of interface %s; "
+			"choose another with -t", a->cfg.tunnel_id,
+			other[0] ? other : "?");
+		return -EBUSY;
+	}
+	if (a->tunnel_lock_fd < 0) {
+		log_err("%s/%s: %s", RUNDIR_PATH, name, strerror(-a->tunnel_lock_fd));
+		return a->tunnel_lock_fd;
+	}
 	return 0;
 }
 
@@ -602,13 +539,14 @@ static int run(struct app *a)
 			got_chld = 0;
 			reap_children(a, now);
 		}
-		hooks_run(a, now, false);
+		hooks_run(&a->hooks, now);
 		if (got_term) {
 			log_info("shutting down");
 			client_stop(&a->client, PROTO_ERR_CLIENT_SHUTDOWN, now);
 			remove_status(a);
-			/* Exiting: whatever hook is left starts now. */
-			hooks_run(a, now, true);
+			/* Exiting: the hooks left run in order, a down only
+			 * after its up finished. */
+			hooks_drain(&a->hooks, now_ms);
 			return 0;
 		}
 		if (got_hup) {
@@ -639,8 +577,8 @@ static int run(struct app *a)
 			client_on_timer(&a->client, now);
 
 		deadline = a->nl ? client_next_deadline(&a->client) : a->nl_retry_at;
-		if (hooks_deadline() < deadline)
-			deadline = hooks_deadline();
+		if (hooks_deadline(&a->hooks) < deadline)
+			deadline = hooks_deadline(&a->hooks);
 		for (unsigned i = 0; i < a->client.nbrokers; i++) {
 			struct broker_io *io = &a->bio[i];
 
@@ -699,7 +637,6 @@ static int run(struct app *a)
 static int setup(struct app *a)
 {
 	uint64_t seed = 0;
-	int r;
 
 	a->cfg.uuid = a->opt.uuid;
 	a->cfg.ifname = a->opt.ifname;
@@ -709,35 +646,28 @@ static int setup(struct app *a)
 	a->cfg.strategy = a->opt.strategy;
 	a->link_fd = -1;
 	a->link_up = -1;
+	a->run.fd = -1;
 	a->lock_fd = -1;
+	a->tunnel_lock_fd = -1;
+	hooks_init(&a->hooks, a->opt.hook, a->cfg.ifname, &hook_ops_process, NULL);
 
 	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != sizeof(seed))
 		seed = (uint64_t)now_ms() ^ (uint64_t)getpid() << 32;
 	a->rng = seed | 1;
 
-	r = take_lock(a);
-	if (r < 0) {
-		log_err("another l2tpd is already running for interface %s",
-			a->cfg.ifname);
+	if (take_locks(a) < 0)
 		return -1;
-	}
 	a->ioctl_fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (a->ioctl_fd < 0) {
 		log_err("socket: %s", strerror(errno));
 		return -1;
 	}
-	a->brokers = calloc(a->opt.nbrokers, sizeof(*a->brokers));
-	a->bio = calloc(a->opt.nbrokers, sizeof(*a->bio));
-	if (!a->brokers || !a->bio) {
-		log_err("out of memory");
-		return -1;
-	}
 	for (unsigned i = 0; i < a->opt.nbrokers; i++) {
 		struct broker *b = &a->brokers[i];
 
-		snprintf(b->host, sizeof(b->host), "%s", a->opt.brokers[i].host);
+		fmt_snprintf(b->host, sizeof(b->host), "%s", a->opt.brokers[i].host);
 		b->port = a->opt.brokers[i].port;
-		snprintf(b->name, sizeof(b->name), "%s:%u", b->host, b->port);
+		fmt_snprintf(b->name, sizeof(b->name), "%s:%u", b->host, b->port);
 		a->bio[i].fd = -1;
 		dns_query_init(&a->bio[i].dns);
 		b->io = &a->bio[i];
@@ -760,16 +690,16 @@ int main(int argc, char **argv)
 	char err[256];
 
 	if (cli_parse(argc, argv, &a.opt, err, sizeof(err)) < 0) {
-		fprintf(stderr, "l2tpd: %s\n", err);
-		cli_usage(stderr);
+		fmt_dprintf(STDERR_FILENO, "l2tpd: %s\n", err);
+		cli_usage(STDERR_FILENO);
 		return 2;
 	}
 	if (a.opt.help) {
-		cli_usage(stdout);
+		cli_usage(STDOUT_FILENO);
 		return 0;
 	}
 	if (a.opt.version) {
-		printf("l2tpd %s\n", L2TPD_VERSION);
+		fmt_dprintf(STDOUT_FILENO, "l2tpd %s\n", L2TPD_VERSION);
 		return 0;
 	}
 	log_open(a.opt.foreground, a.opt.debug);

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 #include "log.h"
+#include "fmt.h"
 
 #include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -56,7 +56,7 @@ static void log_syslog(int prio, const char *line)
 	char msg[600];
 	int n;
 
-	n = snprintf(msg, sizeof(msg), "<%d>l2tpd[%d]: %s", LOG_DAEMON | prio,
+	n = fmt_snprintf(msg, sizeof(msg), "<%d>l2tpd[%d]: %s", LOG_DAEMON | prio,
 		     (int)getpid(), line);
 	if (n < 0)
 		return;
@@ -123,7 +123,7 @@ static void log_write(int prio, const char *line)
 	if (!log_stderr)
 		return;
 	/* one write per line, so lines from hooks do not interleave */
-	n = snprintf(out, sizeof(out), "l2tpd: %s\n", line);
+	n = fmt_snprintf(out, sizeof(out), "l2tpd: %s\n", line);
 	if (n > 0)
 		(void)!write(STDERR_FILENO, out,
 			     (size_t)n < sizeof(out) ? (size_t)n : sizeof(out) - 1);
@@ -135,7 +135,7 @@ log_format(int prio, char *line, size_t n, const char *fmt, va_list ap)
 {
 	if (!(log_opened || capture_sink) || (prio == LOG_DEBUG && !log_debug_on))
 		return false;
-	vsnprintf(line, n, fmt, ap);
+	fmt_vsnprintf(line, n, fmt, ap);
 	return true;
 }
 
@@ -159,7 +159,7 @@ static void loop_report(struct loop_line *l, int64_t now, bool drop)
 	if (l->held) {
 		char out[LOG_LINE_MAX];
 
-		snprintf(out, sizeof(out), "%s (%u repeats held back)", l->line,
+		fmt_snprintf(out, sizeof(out), "%s (%u repeats held back)", l->line,
 			 l->held);
 		log_write(l->prio, out);
 		l->held = 0;

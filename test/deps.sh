@@ -20,6 +20,16 @@ have dnsmasq || need+=(dnsmasq-base)
 have ss || need+=(iproute2)
 have strace || need+=(strace)
 have ps || need+=(procps)
+# make test-cross: cross compilers with their C libraries, and qemu-user
+for cross in mips-linux-gnu:mips mipsel-linux-gnu:mipsel \
+	arm-linux-gnueabihf:armhf aarch64-linux-gnu:arm64; do
+	triplet=${cross%%:*}
+	have "$triplet-gcc" || need+=("gcc-$triplet")
+	pkg_installed "libc6-dev-${cross##*:}-cross" || need+=("libc6-dev-${cross##*:}-cross")
+done
+for q in mips mipsel arm aarch64; do
+	have "qemu-$q-static" || { need+=(qemu-user-static); break; }
+done
 [ ${#need[@]} -eq 0 ] && exit 0
 echo "installing: ${need[*]}"
 export DEBIAN_FRONTEND=noninteractive

@@ -5,6 +5,11 @@
 #
 #   broker ns ($NSB)  veth 10.77.0.1/24  <-->  10.77.0.2/24 veth  client ns ($NSC)
 #   tunnel            10.99.0.1/24       <-->  10.99.0.2/24       l2tp0
+#
+# A scenario ends through finish (exit 0 when every check passed, 1 when one
+# failed) or through skip (exit 77, SKIP_STATUS): it could not test what it
+# is for on this kernel.  test/integration.sh counts the three apart, and
+# any other exit status (a crash, the time limit) as failed.
 
 set -eu
 
@@ -65,6 +70,14 @@ check() {
 	fi
 }
 
+SKIP_STATUS=77
+
+# skip REASON: nothing was tested; not a pass.
+skip() {
+	echo "SKIP $NAME: $1"
+	exit "$SKIP_STATUS"
+}
+
 finish() {
 	if [ "$CHECKS_FAILED" = 0 ]; then
 		echo "PASS $NAME${1:+: $1}"
@@ -113,7 +126,7 @@ make_hook() {
 	HOOK_LOG=$T/hook.log
 	cat >"$HOOK" <<HOOK
 #!/bin/sh
-echo "\$* mtu_env=\$L2TPD_MTU broker=\$L2TPD_BROKER sockets=\$(ls -l /proc/\$\$/fd | grep -c socket)" >>$HOOK_LOG
+echo "\$* mtu_env=\$L2TPD_MTU broker=\$L2TPD_BROKER sockets=\$(ls -l /proc/\$\$/fd | grep -c socket) fds=\$(ls /proc/\$\$/fd | wc -l)" >>$HOOK_LOG
 ${HOOK_EXTRA:-}
 case "\$1" in
 session.up)
@@ -156,6 +169,53 @@ count_at_least() { [ "$(grep -c -- "$2" "$3" 2>/dev/null)" -ge "$1" ]; }
 count_is() { [ "$(grep -c -- "$2" "$3" 2>/dev/null)" -eq "$1" ]; }
 mtu_is() { [ "$(client_mtu)" = "$1" ]; }
 broker_mtu_is() { [ "$(broker_mtu)" = "$1" ]; }
+
+# snmp NS PROTO FIELD: one counter of /proc/net/snmp in namespace NS, e.g.
+# snmp "$NSC" Ip FragCreates.
+snmp() {
+	ip netns exec "$1" awk -v p="$2:" -v f="$3" '
+		$1 == p && !c { for (i = 2; i <= NF; i++) if ($i == f) c = i; next }
+		$1 == p && c { print $c; exit }' /proc/net/snmp
+}
+
+# hook_inherited_no_socket: the hook ran, and every call listed its file
+# descriptors (at least stdin, stdout and stderr) and found no socket among
+# them.  A missing or empty log, or a listing that failed, is a failure.
+hook_inherited_no_socket() {
+	[ -s "$HOOK_LOG" ] || return 1
+	! grep -Eqv ' sockets=0 fds=([3-9]|[1-9][0-9]+)$' "$HOOK_LOG"
+}
+
+# l2tp_cmds LOG: the L2TP generic netlink requests in LOG, written by
+# `strace -s 256 -xx -e trace=sendto,sendmsg` run in the client namespace
+# (strace names the family "l2tp", or prints its number): one line
+# "COMMAND TUNNEL_ID" per request, COMMAND being the genl command byte
+# (1 TUNNEL_CREATE, 2 TUNNEL_DELETE, 5 SESSION_CREATE, 6 SESSION_DELETE)
+# and TUNNEL_ID the value of attribute 9 (CONN_ID), "-" when absent.
+l2tp_cmds() {
+	local id hex n i len type tid
+	local -a b
+	id=$(inc genl ctrl get name l2tp 2>/dev/null |
+		sed -n 's/.*ID: \(0x[0-9a-f]*\).*/\1/p')
+	grep -E "nlmsg_type=(l2tp|${id:-l2tp})[ ,}]" "$1" |
+		sed -n 's/.*nlmsg_type=[^}]*}, "\([^"]*\)".*/\1/p' |
+		while read -r hex; do
+			read -r -a b <<<"${hex//\\x/ }"
+			n=${#b[@]}
+			[ "$n" -ge 4 ] || continue
+			tid=-
+			i=4
+			while [ $((i + 4)) -le "$n" ]; do
+				len=$((16#${b[i + 1]}${b[i]}))
+				type=$((16#${b[i + 3]}${b[i + 2]} & 0x3fff))
+				[ "$len" -ge 4 ] && [ $((i + len)) -le "$n" ] || break
+				[ "$type" != 9 ] || [ "$len" != 8 ] ||
+					tid=$((16#${b[i + 7]}${b[i + 6]}${b[i + 5]}${b[i + 4]}))
+				i=$((i + (len + 3) / 4 * 4))
+			done
+			echo "$((16#${b[0]})) $tid"
+		done
+}
 
 has_broker_iface() { local i; i=$(broker_iface); [ -n "$i" ] && inb ip link show "$i" >/dev/null 2>&1; }
 

@@ -3,10 +3,8 @@
 # busy retrying, and the tunnel comes up once they are loaded.
 . "$(dirname "$0")/../lib.sh"
 modprobe -r l2tp_eth l2tp_netlink l2tp_core 2>/dev/null || true
-if [ -d /sys/module/l2tp_netlink ]; then
-	echo "PASS $NAME: skipped (L2TP is built in or in use)"
-	exit 0
-fi
+[ ! -d /sys/module/l2tp_netlink ] ||
+	skip "L2TP is built in or in use: cannot start without it"
 modprobe veth   # needed below, while autoloading is off
 old_modprobe=$(cat /proc/sys/kernel/modprobe)
 echo /bin/false >/proc/sys/kernel/modprobe   # no autoloading behind our back

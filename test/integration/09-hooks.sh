@@ -9,7 +9,7 @@ HOOK_EXTRA='[ "$1" = session.mtu-changed ] && { echo "$*" >>'$T'/slow.log; sleep
 check "tunnel up" bring_up
 check "session.up l2tp0, first" sh -c "head -n 1 $HOOK_LOG | grep -q \"^session.up l2tp0 \""
 check "session.mtu-changed l2tp0 1446 with L2TPD_MTU" wait_for 10 grep -q '^session.mtu-changed l2tp0 1446 mtu_env=1446' "$HOOK_LOG"
-check "hook inherited no socket" eval '! grep -v "sockets=0" "$HOOK_LOG"'
+check "hook ran $(wc -l <"$HOOK_LOG" 2>/dev/null || echo 0) times, inheriting no socket" hook_inherited_no_socket
 check "slow hook is running" test -s "$T/slow.log"
 n0=$(grep -c 'keepalive-rx' "$T/broker.log" || true)
 sleep 12

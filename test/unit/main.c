@@ -66,6 +66,13 @@ int test_check_mem(const void *a, size_t alen, const void *b, size_t blen,
 	return 0;
 }
 
+void test_require(const char *expr, const char *file, int line)
+{
+	printf("ABORT %s: %s:%d: test premise failed: %s\n", current, file,
+	       line, expr);
+	exit(2);
+}
+
 uint8_t *test_dup(const void *src, size_t n)
 {
 	uint8_t *p = malloc(n); /* even 0: any read is then past the end */
@@ -110,11 +117,18 @@ int main(int argc, char **argv)
 	for (struct test_suite *s = suites; s; s = s->next) {
 		if (argc > 1 && strcmp(argv[1], s->name))
 			continue;
-		unsigned f0 = failed;
+		unsigned f0 = failed, n0 = passed + failed, n;
 
 		current = s->name;
 		s->run();
-		printf("%-12s %s\n", s->name, failed == f0 ? "ok" : "FAILED");
+		n = passed + failed - n0;
+		if (n == 0) {
+			/* a test that asserts nothing is a defect */
+			failed++;
+			printf("FAIL %s: no check recorded\n", s->name);
+		}
+		printf("%-12s %s (%u checks)\n", s->name,
+		       failed == f0 ? "ok" : "FAILED", n);
 	}
 	printf("%u passed, %u failed\n", passed, failed);
 	return failed ? 1 : 0;

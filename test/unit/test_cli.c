@@ -4,9 +4,12 @@
  * an error naming the flag and the value for every bad input.
  */
 #include <arpa/inet.h>
-#include <netdb.h>
+#include <errno.h>
+#include <net/if.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "cli.h"
@@ -181,12 +184,12 @@ SUITE(cli_lengths)
 	CHECK_EQ(PARSE_OK("-I", "abcdefghijklmno"), 0);
 	bad(PARSE_OK("-I", "abcdefghijklmnop"), "-I", "abcdefghijklmnop");
 
-	/* host names: 253 bytes at most */
-	memset(host, 'h', CLI_HOST_MAX);
+	/* host names: 253 bytes at most, in labels of 63 */
+	for (int i = 0; i < CLI_HOST_MAX + 1; i++)
+		host[i] = i % 64 == 63 ? '.' : 'h';
 	strcpy(host + CLI_HOST_MAX, ":8942");
 	CHECK_EQ(PARSE_OK("-b", host), 0);
 	CHECK_EQ(strlen(opt.brokers[1].host), CLI_HOST_MAX);
-	memset(host, 'h', CLI_HOST_MAX + 1);
 	strcpy(host + CLI_HOST_MAX + 1, ":8942");
 	bad(PARSE_OK("-b", host), "-b", "hhhhhhhhhhhhhhhhhhhh");
 
@@ -220,7 +223,9 @@ SUITE(cli_lengths)
 
 SUITE(cli_errors)
 {
-	struct servent *se;
+	const char svc[] = "domain 53/udp\ntunneldigger 8942/udp\ntcponly 99/tcp\n";
+	char services[] = "/tmp/l2tpd-test-services-XXXXXX";
+	int fd;
 
 	/* required options */
 	bad(PARSE("-i", "a", "-b", "h:1"), "-u", NULL);
@@ -259,15 +264,20 @@ SUITE(cli_errors)
 	bad(PARSE_OK("-b", "h:no-such-service-l2tpd-test"), "-b",
 	    "no-such-service-l2tpd-test");
 	bad(PARSE_OK("-b", "::1:53"), "-b", "::1:53");
-	bad(PARSE_OK("-b", "[2001:db8::1]:53"), "-b", "[2001:db8::1]:53");
-	se = getservbyname("domain", "udp");
-	if (se && ntohs((uint16_t)se->s_port) == 53) {
-		CHECK_EQ(PARSE_OK("-b", "dns.example:domain"), 0);
-		CHECK(!strcmp(opt.brokers[1].host, "dns.example"));
-		CHECK_EQ(opt.brokers[1].port, 53);
-	} else {
-		printf("  (no 'domain' service here: service names not checked)\n");
-	}
+	/* service names come from the services file */
+	fd = mkstemp(services);
+	REQUIRE(fd >= 0);
+	REQUIRE(write(fd, svc, sizeof(svc) - 1) == (ssize_t)sizeof(svc) - 1);
+	close(fd);
+	setenv("L2TPD_SERVICES", services, 1);
+	CHECK_EQ(PARSE_OK("-b", "dns.example:domain"), 0);
+	CHECK(!strcmp(opt.brokers[1].host, "dns.example"));
+	CHECK_EQ(opt.brokers[1].port, 53);
+	CHECK_EQ(PARSE_OK("-b", "b.example:tunneldigger"), 0);
+	CHECK_EQ(opt.brokers[1].port, 8942);
+	bad(PARSE_OK("-b", "h:tcponly"), "-b", "tcponly");
+	unsetenv("L2TPD_SERVICES");
+	unlink(services);
 
 	/* tunnel id */
 	bad(PARSE_OK("-t", "0"), "-t", "0");
@@ -291,7 +301,7 @@ SUITE(cli_errors)
 	bad(PARSE_OK("-l", "300.1.1.1"), "-l", "300.1.1.1");
 	bad(PARSE_OK("-l", "abc"), "-l", "abc");
 	bad(PARSE_OK("-l", "1.2.3"), "-l", "1.2.3");
-	bad(PARSE_OK("-l", "::1"), "-l", "::1");
+	bad(PARSE_OK("-l", "::1%0"), "-l", "::1%0");
 	bad(PARSE_OK("-l", ""), "-l", NULL);
 
 	/* hook */
@@ -320,4 +330,135 @@ SUITE(cli_errors)
 	bad(PARSE("-t", "0", "-x"), "-t", "0");
 	/* -h does not hide a bad option before it */
 	bad(PARSE("-x", "-h"), "-x", NULL);
+}
+
+/* Values that reach the status file and the hook environment: no line
+ * breaks or other control characters get through. */
+SUITE(cli_hostile_values)
+{
+	static char label[80], host[300];
+
+	/* UUID: control characters anywhere, UTF-8 still fine */
+	bad(PARSE_OK("-u", "evil\nstate=keepalive"), "-u", "evil\\x0astate");
+	bad(PARSE_OK("-u", "a\tb"), "-u", "a\\x09b");
+	bad(PARSE_OK("-u", "a\rb"), "-u", "a\\x0db");
+	bad(PARSE_OK("-u", "\x1b[31m"), "-u", "\\x1b[31m");
+	bad(PARSE_OK("-u", "del\x7f"), "-u", "del\\x7f");
+	CHECK_EQ(PARSE_OK("-u", "caf\xc3\xa9 node-1"), 0);
+
+	/* -b host: RFC 1123 names or an address literal only */
+	bad(PARSE_OK("-b", "evil\nstate=keepalive:53:8942"), "-b", "evil\\x0astate");
+	bad(PARSE_OK("-b", "a b:8942"), "-b", "a b:8942");
+	bad(PARSE_OK("-b", "a_b.example:8942"), "-b", "a_b.example");
+	bad(PARSE_OK("-b", "-lead.example:8942"), "-b", "-lead.example");
+	bad(PARSE_OK("-b", "trail-.example:8942"), "-b", "trail-.example");
+	bad(PARSE_OK("-b", "a..b:8942"), "-b", "a..b");
+	bad(PARSE_OK("-b", ".a:8942"), "-b", ".a");
+	bad(PARSE_OK("-b", "caf\xc3\xa9.example:8942"), "-b", "caf\\xc3\\xa9");
+	bad(PARSE_OK("-b", "h%2e:8942"), "-b", "h%2e");
+	memset(label, 'l', 64);
+	label[64] = '\0';
+	snprintf(host, sizeof(host), "%s.example:1", label);
+	bad(PARSE_OK("-b", host), "-b", "llllllllll");
+	label[63] = '\0';
+	snprintf(host, sizeof(host), "%s.example:1", label);
+	CHECK_EQ(PARSE_OK("-b", host), 0);
+	CHECK_EQ(PARSE_OK("-b", "Broker-2.Example.NET.:8942"), 0);
+	CHECK(!strcmp(opt.brokers[1].host, "Broker-2.Example.NET."));
+	CHECK_EQ(PARSE_OK("-b", "192.0.2.1:8942"), 0);
+	CHECK(!strcmp(opt.brokers[1].host, "192.0.2.1"));
+	CHECK_EQ(PARSE_OK("-b", "4tier.example:8942"), 0);
+
+	/* interface names: the kernel's rule (dev_valid_name) */
+	bad(PARSE_OK("-i", "mesh:vpn"), "-i", "mesh:vpn");
+	bad(PARSE_OK("-I", "eth0:1"), "-I", "eth0:1");
+	bad(PARSE_OK("-i", "."), "-i", NULL);
+	bad(PARSE_OK("-I", ".."), "-I", "..");
+	bad(PARSE_OK("-I", "a/b"), "-I", "a/b");
+	bad(PARSE_OK("-i", "a\tb"), "-i", "a\\x09b");
+	bad(PARSE_OK("-i", "a\nb"), "-i", "a\\x0ab");
+	bad(PARSE_OK("-i", "a\vb"), "-i", "a\\x0bb");
+	bad(PARSE_OK("-I", "a\fb"), "-I", "a\\x0cb");
+	bad(PARSE_OK("-i", "x\x7f"), "-i", "x\\x7f");
+	bad(PARSE_OK("-i", "x\x01"), "-i", "x\\x01");
+	CHECK_EQ(PARSE("-u", "x", "-i", "mesh-vpn.1", "-b", "h:1"), 0);
+	CHECK(!strcmp(opt.ifname, "mesh-vpn.1"));
+	CHECK_EQ(PARSE("-u", "x", "-i", "...", "-b", "h:1"), 0);
+	CHECK_EQ(PARSE("-u", "x", "-i", "t\xc3\xa9", "-b", "h:1"), 0);
+}
+
+SUITE(cli_ipv6)
+{
+	static char *const bracket_errors[] = {
+		"[2001:db8::1]", "[2001:db8::1]8942", "[2001:db8::1:8942",
+		"[]:8942", "[192.0.2.1]:8942", "[2001:db8:::1]:8942",
+		"[fe80::1%]:8942", "[fe80::1%a/b]:8942", "[fe80::1%0]:8942",
+		"[fe80::1%0123456789abcdef]:8942", "[2001:db8::1]:",
+		"[2001:db8::1]:0", "[2001:db8::1]:65536", "[2001:db8::1]:1:2",
+		"[2001:db8::1]:no-such-service-l2tpd-test", "[[2001:db8::1]]:1",
+		"[ 2001:db8::1]:1", "[2001:db8::1 ]:1", "[broker.example]:1",
+		"[2001:db8::1]]:1", "[2001:db8::1%eth0%1]:1",
+	};
+	unsigned lo = if_nametoindex("lo");
+	char buf[CLI_HOST_MAX + 9];
+
+	REQUIRE(lo > 0);
+	/* brokers: bracketed literals keep their text, without brackets */
+	CHECK_EQ(PARSE_OK("-b", "[2001:db8::1]:8942", "-b", "[fe80::1%eth0]:8943",
+			  "-b", "[::ffff:192.0.2.1]:1", "-b", "[FE80::2%3]:65535",
+			  "-b", "192.0.2.1:8942"), 0);
+	CHECK_EQ(opt.nbrokers, 6);
+	CHECK(!strcmp(opt.brokers[1].host, "2001:db8::1"));
+	CHECK_EQ(opt.brokers[1].port, 8942);
+	CHECK(!strcmp(opt.brokers[2].host, "fe80::1%eth0"));
+	CHECK_EQ(opt.brokers[2].port, 8943);
+	CHECK(!strcmp(opt.brokers[3].host, "::ffff:192.0.2.1"));
+	CHECK(!strcmp(opt.brokers[4].host, "FE80::2%3"));
+	CHECK_EQ(opt.brokers[4].port, 65535);
+	CHECK(!strcmp(opt.brokers[5].host, "192.0.2.1"));
+	/* the scope's interface need not exist yet */
+	CHECK_EQ(PARSE_OK("-b", "[fe80::1%no-such-if0]:1"), 0);
+	CHECK(!strcmp(opt.brokers[1].host, "fe80::1%no-such-if0"));
+
+	/* an IPv6 literal without brackets: one line that says to use them */
+	bad(PARSE_OK("-b", "2001:db8::1:8942"), "-b", "2001:db8::1:8942");
+	CHECK(strstr(err, "[ADDRESS]:PORT") != NULL);
+	bad(PARSE_OK("-b", "2001:db8::1"), "-b", "brackets");
+	bad(PARSE_OK("-b", "fe80::1%eth0:8942"), "-b", "brackets");
+	bad(PARSE_OK("-b", "::ffff:192.0.2.1:8942"), "-b", "brackets");
+	for (size_t i = 0; i < sizeof(bracket_errors) / sizeof(bracket_errors[0]); i++)
+		bad(PARSE_OK("-b", bracket_errors[i]), "-b",
+		    bracket_errors[i]);
+
+	/* -l: either family, a scope name looked up at once */
+	CHECK_EQ(PARSE_OK("-f"), 0);
+	CHECK_EQ(opt.local.sa.sa_family, AF_UNSPEC);
+	CHECK_EQ(PARSE_OK("-l", "192.0.2.7"), 0);
+	CHECK(test_is_addr(&opt.local, "192.0.2.7", 0));
+	CHECK_EQ(ntohl(opt.local_ip.s_addr), 0xC0000207u);
+	CHECK_EQ(PARSE_OK("-l", "2001:DB8::2"), 0);
+	CHECK(test_is_addr(&opt.local, "2001:db8::2", 0));
+	CHECK_EQ(opt.local_ip.s_addr, htonl(INADDR_ANY));
+	CHECK_EQ(PARSE_OK("-l", "fe80::2%lo"), 0);
+	CHECK(test_is_addr(&opt.local, "fe80::2", lo));
+	CHECK_EQ(PARSE_OK("-l", "fe80::2%5"), 0);
+	CHECK(test_is_addr(&opt.local, "fe80::2", 5));
+	bad(PARSE_OK("-l", "fe80::2%no-such-if0"), "-l", "no such interface");
+	bad(PARSE_OK("-l", "[::1]"), "-l", "[::1]");
+	bad(PARSE_OK("-l", "::1:"), "-l", "::1:");
+	bad(PARSE_OK("-l", "192.0.2.7%1"), "-l", "192.0.2.7%1");
+	bad(PARSE_OK("-l", "1::2::3"), "-l", "IPv6");
+	bad(PARSE_OK("-l", "fe80::1%a\nb"), "-l", "fe80::1%a\\x0ab");
+
+	/* how a broker is named again */
+	CHECK_EQ(PARSE_OK("-b", "[2001:db8::1]:8942", "-b", "192.0.2.1:1"), 0);
+	CHECK_EQ(cli_format_broker(&opt.brokers[0], buf, sizeof(buf)), 14);
+	CHECK(!strcmp(buf, "b.example:8942"));
+	CHECK_EQ(cli_format_broker(&opt.brokers[1], buf, sizeof(buf)), 18);
+	CHECK(!strcmp(buf, "[2001:db8::1]:8942"));
+	CHECK_EQ(cli_format_broker(&opt.brokers[2], buf, sizeof(buf)), 11);
+	CHECK(!strcmp(buf, "192.0.2.1:1"));
+	CHECK_EQ(cli_format_broker(&opt.brokers[1], buf, 18), -ENOSPC);
+	CHECK_EQ(buf[0], '\0');
+	CHECK_EQ(cli_format_broker(&opt.brokers[1], buf, 19), 18);
 }

@@ -305,6 +305,7 @@ static void build_samples(void)
 		 PROTO_UUID_MAX);
 	s->from = PROTO_FROM_CLIENT;
 	longest_prepare(&s->m, s->bytes, &s->len);
+	REQUIRE(nsamples == NSAMPLES);
 }
 
 /* Payload length L of a valid sample (0 for probes). */
@@ -316,8 +317,6 @@ static size_t sample_payload(const struct sample *s)
 SUITE(proto_encode)
 {
 	build_samples();
-
-	CHECK_EQ(nsamples, NSAMPLES);
 	for (size_t i = 0; i < nsamples; i++) {
 		const struct sample *s = &samples[i];
 		uint8_t buf[BIG + 32];
@@ -338,18 +337,16 @@ SUITE(proto_encode)
 		}
 		/* Non-probe datagrams are padded to at least 12 bytes. */
 		if (s->m.type != PROTO_PMTUD)
-			CHECK(s->len >= PROTO_MIN_DGRAM);
+			CHECK(r >= PROTO_MIN_DGRAM);
 
 		/* Exactly enough room, in a heap buffer of that size. */
 		uint8_t *h = malloc(s->len);
-		CHECK(h != NULL);
-		if (h) {
-			memset(h, 0x5a, s->len);
-			r = proto_encode(h, s->len, s->from, &s->m);
-			CHECK_EQ(r, (ssize_t)s->len);
-			CHECK_MEM(h, s->len, s->bytes, s->len);
-			free(h);
-		}
+		REQUIRE(h != NULL);
+		memset(h, 0x5a, s->len);
+		r = proto_encode(h, s->len, s->from, &s->m);
+		CHECK_EQ(r, (ssize_t)s->len);
+		CHECK_MEM(h, s->len, s->bytes, s->len);
+		free(h);
 
 		/* Every cap below the size: -ENOSPC, nothing past cap. */
 		int fails = 0;
@@ -364,13 +361,11 @@ SUITE(proto_encode)
 				    "%s cap %zu wrote byte %zu", s->what, cap,
 				    k);
 			uint8_t *e = malloc(cap ? cap : 1);
-			if (e) {
-				r = proto_encode(e, cap, s->from, &s->m);
-				SWEEP_CHECK(fails, r == -ENOSPC,
-					    "%s heap cap %zu: %zd", s->what,
-					    cap, r);
-				free(e);
-			}
+			REQUIRE(e != NULL);
+			r = proto_encode(e, cap, s->from, &s->m);
+			SWEEP_CHECK(fails, r == -ENOSPC, "%s heap cap %zu: %zd",
+				    s->what, cap, r);
+			free(e);
 		}
 		if (!CHECK_EQ(fails, 0))
 			printf("  at: %s\n", s->what);
@@ -619,29 +614,29 @@ SUITE(proto_capture)
 		r = proto_encode(out, sizeof(out), c->from, &c->m);
 		if (!CHECK_MEM(out, r > 0 ? (size_t)r : 0, want, n))
 			printf("  at: capture %zu (%s)\n", i, c->hex);
-		/* The broker itself pads with zeros. */
+		/* The broker itself pads with zeros (a fact of the capture). */
 		if (c->from == PROTO_FROM_BROKER)
-			CHECK_MEM(want, n, dg, n);
+			REQUIRE(!memcmp(want, dg, n));
 		if (c->from == PROTO_FROM_CLIENT)
 			nclient++;
 		else
 			nbroker++;
 	}
-	CHECK_EQ(nclient, 17);
-	CHECK_EQ(nbroker, 17);
+	REQUIRE(nclient == 17 && nbroker == 17);
 
 	/* The broker's PMTUD_ACKs echo the client's probe sizes - 28, and
 	 * PMTU_NTFY 1446 is a 1500 path net of the tunnel overhead. */
 	for (size_t i = 0; i < PROTO_PROBE_COUNT; i++) {
 		const struct capture *c = &capture[18 + i];
 
-		CHECK_EQ(c->m.type, PROTO_PMTUD_ACK);
+		REQUIRE(c->m.type == PROTO_PMTUD_ACK &&
+			capture[12 + i].m.probe_len == c->m.value);
 		CHECK_EQ(c->m.value,
 			 proto_probe_sizes[i] - PROTO_PROBE_OVERHEAD);
-		CHECK_EQ(capture[12 + i].m.probe_len, c->m.value);
 	}
-	CHECK_EQ(1500 - PROTO_TUNNEL_OVERHEAD, 1446);
 }
+_Static_assert(1500 - PROTO_TUNNEL_OVERHEAD == 1446,
+	       "PMTU_NTFY 1446 is a 1500 path net of the tunnel overhead");
 
 /* Truncation, over-length, trailing bytes, wrong magic/version. */
 SUITE(proto_framing)
@@ -937,14 +932,11 @@ SUITE(proto_decode_odd)
 
 	/* A probe as long as the receive buffer. */
 	uint8_t *big = calloc(1, PROTO_MAX_DGRAM);
-	CHECK(big != NULL);
-	if (big) {
-		probe_bytes(big, PROTO_MAX_DGRAM);
-		CHECK_EQ(decode_exact(big, PROTO_MAX_DGRAM, PROTO_FROM_BROKER,
-				      &d), 0);
-		CHECK_EQ(d.probe_len, PROTO_MAX_DGRAM);
-		free(big);
-	}
+	REQUIRE(big != NULL);
+	probe_bytes(big, PROTO_MAX_DGRAM);
+	CHECK_EQ(decode_exact(big, PROTO_MAX_DGRAM, PROTO_FROM_BROKER, &d), 0);
+	CHECK_EQ(d.probe_len, PROTO_MAX_DGRAM);
+	free(big);
 }
 
 /* What decode returns for a datagram of exactly 6 + L bytes whose payload
@@ -1083,8 +1075,8 @@ SUITE(proto_sweep)
 			}
 		}
 	}
+	REQUIRE(tried == 256 * 2 * 21 * 4);
 	CHECK_EQ(fails, 0);
-	CHECK_EQ(tried, 256 * 2 * 21 * 4);
 
 	/* Random datagrams, mostly with a valid header. */
 	fails = 0;
@@ -1157,28 +1149,31 @@ SUITE(proto_names)
 		{ PROTO_USAGE, "USAGE" },
 		{ PROTO_LIMIT, "LIMIT" },
 	};
-	unsigned known = 0;
+	const size_t nnames = sizeof(names) / sizeof(names[0]);
+	int fails = 0;
 
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+	for (size_t i = 0; i < nnames; i++) {
 		const char *got = proto_type_name(names[i].type);
 
 		if (!CHECK(got && !strcmp(got, names[i].name)))
 			printf("  at: type 0x%02x: %s\n", names[i].type,
 			       got ? got : "(null)");
 	}
-	CHECK_EQ(PROTO_COOKIE, 0x01);
-	CHECK_EQ(PROTO_USAGE, 0x0a);
-	CHECK_EQ(PROTO_LIMIT, 0x80);
-	CHECK(!strcmp(proto_type_name(0x00), "UNKNOWN"));
-	CHECK(!strcmp(proto_type_name(0x0b), "UNKNOWN"));
-	CHECK(!strcmp(proto_type_name(0x81), "UNKNOWN"));
-	CHECK(!strcmp(proto_type_name(0xff), "UNKNOWN"));
-	/* Exactly the eleven types have names. */
+	/* Every other type is UNKNOWN: exactly the eleven have names. */
 	for (unsigned t = 0; t < 256; t++) {
 		const char *got = proto_type_name((uint8_t)t);
-		CHECK(got != NULL);
-		if (got && strcmp(got, "UNKNOWN"))
-			known++;
+		size_t i = 0;
+
+		while (i < nnames && names[i].type != t)
+			i++;
+		if (i == nnames)
+			SWEEP_CHECK(fails, got && !strcmp(got, "UNKNOWN"),
+				    "type 0x%02x: %s", t, got ? got : "(null)");
 	}
-	CHECK_EQ(known, 11);
+	CHECK_EQ(fails, 0);
 }
+
+/* The type numbers of PROTOCOL.md section 2. */
+_Static_assert(PROTO_COOKIE == 0x01, "COOKIE is 0x01");
+_Static_assert(PROTO_USAGE == 0x0a, "USAGE is 0x0a");
+_Static_assert(PROTO_LIMIT == 0x80, "LIMIT is 0x80");
