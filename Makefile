@@ -231,14 +231,15 @@ test-openwrt:
 	bash test/openwrt/test-init.sh
 
 # Benchmarks: test/bench.sh measures in the VM (RUNS runs per timing,
-# default 10; BENCH_IDLE_SECONDS of idle tunnel, default 300; about 15 min
-# in all); the stripped binary's size (taken before the run, of the binary
+# default 10; BENCH_IDLE_SECONDS of idle tunnel, default 300;
+# BENCH_OUTAGE_SECONDS of WAN outage per run, default 40; about 30 min in
+# all); the stripped binary's size (taken before the run, of the binary
 # measured) and the machine are added here.
 # The VM runs copies of the binaries and writes into its own results
 # directory, so that a concurrent build or make test changes neither.
 .PHONY: bench
 BENCH_RESULTS := build/bench-results
-BENCH_VM_TIMEOUT := $(or $(L2TPD_TEST_VM_TIMEOUT),2400)
+BENCH_VM_TIMEOUT := $(or $(L2TPD_TEST_VM_TIMEOUT),3600)
 
 bench: l2tpd $(BT)/broker
 	rm -rf $(BENCH_RESULTS)

@@ -6,7 +6,15 @@
  * discovers the path MTU, acknowledges reliable messages and tears down on
  * ERROR, silence, socket errors or a signal.  Switches make it misbehave the
  * ways real brokers and networks do: loss, refusal, sudden death, a lost
- * TUNNEL reply, no feature support, hostile datagrams.
+ * TUNNEL reply, no feature support, hostile datagrams, a rate limit on new
+ * tunnels, tunnels closed as soon as they are made.
+ *
+ * SIGUSR1 and SIGUSR2 restart the broker in place, as a service manager
+ * would restart a real one: SIGUSR1 gracefully (ERROR shutdown on every
+ * tunnel), SIGUSR2 like a crash (tunnels gone without a word).  Either way
+ * the ports are closed for the -A time, then opened again with a new
+ * cookie key, and the process (and its log) carries on.  Events that mark
+ * a moment a script measures from carry at=<wall clock ms>.
  *
  * Every event is one line on stdout, "broker: EVENT key=value ...", so that
  * the scripts can wait for it with grep.  Errors go to stderr.
@@ -47,7 +55,8 @@
 #define COOKIE_SLACK 2		/* ticks either side a cookie is good for */
 #define COOKIE_MAC_LEN 6
 
-#define KEEPALIVE_FIRST_MS 3000
+#define KEEPALIVE_FIRST_MS 3000	/* -D, and the earliest random one */
+#define KEEPALIVE_FIRST_SPREAD 12	/* random first one: 3..14 s */
 #define KEEPALIVE_MS 5000
 #define LIVENESS_MS 120000
 #define MAX_SOCK_ERRORS 10
@@ -81,6 +90,10 @@ struct options {
 	unsigned malformed;
 	bool no_kernel;
 	bool verbose;
+	bool fixed_first_keepalive;
+	long rate_limit_ms;	/* 0: none */
+	long close_after_ms;	/* -1: never */
+	long away_ms;		/* ports closed this long on a restart */
 };
 
 struct listener {
@@ -105,6 +118,7 @@ struct tunnel {
 	bool kernel_tunnel;
 	bool kernel_session;
 	int64_t created;
+	int64_t close_at;	/* -C */
 	int64_t last_alive;
 	int64_t next_keepalive;
 	uint16_t keepalive_seq;
@@ -136,6 +150,8 @@ struct broker {
 	int64_t mute_at;
 	bool mute;
 	bool dropped_tunnel_reply;
+	int64_t last_created;	/* NEVER: none since the (re)start */
+	int64_t relisten_at;	/* NEVER unless restarting */
 };
 
 /* Where a message goes: a main socket answers by address, a tunnel socket
@@ -152,11 +168,14 @@ struct addr_text {
 };
 
 static volatile sig_atomic_t quit;
+static volatile sig_atomic_t restart_req;	/* the signal, or 0 */
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	quit = 1;
+	if (sig == SIGUSR1 || sig == SIGUSR2)
+		restart_req = sig;
+	else
+		quit = 1;
 }
 
 static int64_t now_ms(void)
@@ -165,6 +184,15 @@ static int64_t now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* For at=: scripts compare it with their own wall clock. */
+static long long wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static __attribute__((format(printf, 1, 2))) void event(const char *fmt, ...)
@@ -677,18 +705,33 @@ static const char *reason_name(uint8_t reason)
 	return "undefined";
 }
 
+static void tunnel_free(struct broker *b, struct tunnel *t)
+{
+	close(t->fd);
+	memset(t, 0, sizeof(*t));
+	t->fd = -1;
+	b->active--;
+}
+
 static void tunnel_close(struct broker *b, struct tunnel *t, uint8_t reason)
 {
 	struct peer to = tunnel_peer(t);
 
 	kernel_down(b, t);
 	send_error(b, &to, true, reason);
-	close(t->fd);
-	event("tunnel down id=%u reason=%s code=0x%02x from=%s", t->id,
-	      reason_name(reason), reason, addr_fmt(&t->peer).s);
-	memset(t, 0, sizeof(*t));
-	t->fd = -1;
-	b->active--;
+	event("tunnel down id=%u reason=%s code=0x%02x from=%s at=%lld", t->id,
+	      reason_name(reason), reason, addr_fmt(&t->peer).s, wall_ms());
+	tunnel_free(b, t);
+}
+
+/* What a crash leaves: the kernel drops a tunnel with its socket, and
+ * nobody tells the client. */
+static void tunnel_vanish(struct broker *b, struct tunnel *t)
+{
+	kernel_down(b, t);
+	event("tunnel gone id=%u from=%s at=%lld", t->id, addr_fmt(&t->peer).s,
+	      wall_ms());
+	tunnel_free(b, t);
 }
 
 /* Round robin, so a just-deleted id is not reused while the kernel may
@@ -749,8 +792,14 @@ static void tunnel_init(struct broker *b, struct tunnel *t,
 	t->lsn = l;
 	t->peer = *from;
 	t->created = now;
+	t->close_at = b->opt.close_after_ms < 0 ? NEVER :
+						   now + b->opt.close_after_ms;
 	t->last_alive = now;
+	/* The real broker's first keepalive comes a random 3..14 s after the
+	 * tunnel is made. */
 	t->next_keepalive = now + KEEPALIVE_FIRST_MS;
+	if (!b->opt.fixed_first_keepalive)
+		t->next_keepalive += (int64_t)rnd_below(b, KEEPALIVE_FIRST_SPREAD) * 1000;
 	t->next_probe = b->opt.pmtu ? NEVER : now + PROBE_FIRST_MS;
 	t->measured = PMTU_DEFAULT;
 }
@@ -759,9 +808,10 @@ static void tunnel_init(struct broker *b, struct tunnel *t,
 static void tunnel_announce(struct broker *b, struct tunnel *t)
 {
 	event("tunnel up id=%u peer=%u session=%u peer_session=%u ifname=%s"
-	      " from=%s features=%u mtu=%d", t->id, t->peer_id, t->session_id,
-	      t->peer_session_id, t->ifname, addr_fmt(&t->peer).s, t->features,
-	      t->mtu);
+	      " from=%s features=%u mtu=%d first_keepalive_ms=%lld at=%lld",
+	      t->id, t->peer_id, t->session_id, t->peer_session_id, t->ifname,
+	      addr_fmt(&t->peer).s, t->features, t->mtu,
+	      (long long)(t->next_keepalive - t->created), wall_ms());
 	/* Once per run: a client that starts over on a new port (as l2tpd
 	 * does after an ambiguous reply) must then get through. */
 	if (b->opt.drop_first_tunnel && !b->dropped_tunnel_reply) {
@@ -801,6 +851,7 @@ static int tunnel_open(struct broker *b, const struct listener *l,
 	}
 	t->used = true;
 	b->active++;
+	b->last_created = now;
 	tunnel_announce(b, t);
 	return 0;
 }
@@ -860,7 +911,12 @@ static void on_prepare(struct broker *b, const struct listener *l,
 		prepare_repeat(b, t, m, uuid);
 		return;
 	}
-	if (b->opt.refuse)
+	/* The real broker's connection_rate_limit: one new tunnel per N s,
+	 * for all clients together. */
+	if (b->opt.rate_limit_ms && b->last_created != NEVER &&
+	    now - b->last_created < b->opt.rate_limit_ms)
+		refuse(b, &to, uuid, "rate-limit");
+	else if (b->opt.refuse)
 		refuse(b, &to, uuid, "refusing");
 	else if (b->active == b->opt.max)
 		refuse(b, &to, uuid, "full");
@@ -1073,6 +1129,10 @@ static void tunnel_tick(struct broker *b, struct tunnel *t, int64_t now)
 		tunnel_close(b, t, PROTO_ERR_BROKER_FAILURE);
 		return;
 	}
+	if (t->close_at <= now) {
+		tunnel_close(b, t, PROTO_ERR_BROKER_FAILURE);
+		return;
+	}
 	if (malformed_due(b, t) <= now)
 		malformed_tick(b, t, now);
 	if (t->next_probe <= now)
@@ -1089,6 +1149,8 @@ static int64_t tunnel_deadline(const struct broker *b, const struct tunnel *t)
 		d = t->next_probe;
 	if (malformed_due(b, t) < d)
 		d = malformed_due(b, t);
+	if (t->close_at < d)
+		d = t->close_at;
 	return d;
 }
 
@@ -1222,9 +1284,9 @@ static bool rx_dropped(struct broker *b, const struct sockaddr_in *from,
 	else if (b->opt.drop_pct && rnd_below(b, 100) < b->opt.drop_pct)
 		why = "loss";
 	if (b->opt.verbose)
-		event("rx from=%s type=%s len=%zu%s%s", addr_fmt(from).s,
+		event("rx from=%s type=%s len=%zu%s%s at=%lld", addr_fmt(from).s,
 		      header_ok(p, n) ? proto_type_name(p[4]) : "-", n,
-		      why ? " dropped=" : "", why ? why : "");
+		      why ? " dropped=" : "", why ? why : "", wall_ms());
 	return why != NULL;
 }
 
@@ -1335,6 +1397,8 @@ static nfds_t build_pollset(struct broker *b)
 	uint32_t i;
 	int k;
 
+	/* Closed listeners (-1, during a restart) keep their place and are
+	 * ignored by ppoll(). */
 	for (k = 0; k < b->opt.nlisten; k++) {
 		b->pfd[n] = (struct pollfd){ .fd = b->lsn[k].fd,
 					     .events = POLLIN };
@@ -1391,6 +1455,55 @@ static void dispatch(struct broker *b, nfds_t n, int64_t now)
 	}
 }
 
+static int setup_listeners(struct broker *b);
+
+static void close_listeners(struct broker *b)
+{
+	int k;
+
+	for (k = 0; k < b->opt.nlisten; k++) {
+		if (b->lsn[k].fd >= 0)
+			close(b->lsn[k].fd);
+		b->lsn[k].fd = -1;
+	}
+}
+
+/* The old broker goes: its tunnels, then its ports. */
+static void restart_begin(struct broker *b, bool graceful, int64_t now)
+{
+	uint32_t i;
+
+	event("restart mode=%s tunnels=%u away_ms=%ld at=%lld",
+	      graceful ? "graceful" : "crash", b->active, b->opt.away_ms,
+	      wall_ms());
+	for (i = 0; i < b->opt.max; i++) {
+		if (!b->tun[i].used)
+			continue;
+		if (graceful)
+			tunnel_close(b, &b->tun[i], PROTO_ERR_BROKER_SHUTDOWN);
+		else
+			tunnel_vanish(b, &b->tun[i]);
+	}
+	close_listeners(b);
+	b->relisten_at = now + b->opt.away_ms;
+}
+
+/* The new one starts as a fresh process would: new cookie key (old
+ * cookies fail), no rate-limit history, then the ports. */
+static int restart_end(struct broker *b, int64_t now)
+{
+	int r = fill_random(b->key, sizeof(b->key));
+
+	if (r < 0) {
+		warn_err(-r, "random key");
+		return r;
+	}
+	b->start = now;
+	b->last_created = NEVER;
+	b->relisten_at = NEVER;
+	return setup_listeners(b);
+}
+
 static int run(struct broker *b, const sigset_t *unblocked)
 {
 	int64_t next;
@@ -1398,14 +1511,26 @@ static int run(struct broker *b, const sigset_t *unblocked)
 	int r;
 
 	while (!quit) {
+		if (restart_req) {
+			restart_begin(b, restart_req == SIGUSR1, now_ms());
+			restart_req = 0;
+		}
+		if (b->relisten_at <= now_ms()) {
+			r = restart_end(b, now_ms());
+			if (r < 0)
+				return r;
+		}
 		next = run_timers(b, now_ms());
+		if (b->relisten_at < next)
+			next = b->relisten_at;
 		n = build_pollset(b);
 		r = wait_events(b, n, next, unblocked);
 		if (r < 0) {
 			warn_err(-r, "ppoll");
 			return r;
 		}
-		if (!quit)
+		/* A restart closed descriptors of this poll set. */
+		if (!quit && !restart_req)
 			dispatch(b, n, now_ms());
 	}
 	return 0;
@@ -1439,7 +1564,16 @@ static void usage(FILE *f)
 		"  -T            lose the first TUNNEL reply (once per run)\n"
 		"  -M N          send N malformed datagrams on each new tunnel\n"
 		"  -K            no kernel: control plane only\n"
-		"  -v            log every datagram\n",
+		"  -L SECS       refuse a new tunnel within SECS s of the last one\n"
+		"                made (the real broker's connection_rate_limit)\n"
+		"  -D            first keepalive 3 s after a tunnel is made, not a\n"
+		"                random 3..14 s\n"
+		"  -C MS         close every tunnel (ERROR) MS ms after making it\n"
+		"  -A MS         ports closed this long on a restart (default 0)\n"
+		"  -v            log every datagram\n"
+		"signals: TERM/INT stop (ERROR shutdown to every tunnel); USR1\n"
+		"restart in place gracefully, USR2 as after a crash (tunnels gone\n"
+		"silently); the new broker listens on the same ports after -A\n",
 		MAX_LISTEN);
 }
 
@@ -1491,8 +1625,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 	int c;
 
 	*o = (struct options){ .base = 100, .max = 256, .mute_after_s = -1,
-			       .usage = -1 };
-	while ((c = getopt(argc, argv, "l:b:n:m:d:R:ES:U:FTM:Kvh")) != -1) {
+			       .usage = -1, .close_after_ms = -1 };
+	while ((c = getopt(argc, argv, "l:b:n:m:d:R:ES:U:FTM:KL:DC:A:vh")) != -1) {
 		switch (c) {
 		case 'l':
 			if (o->nlisten == MAX_LISTEN ||
@@ -1552,6 +1686,24 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		case 'K':
 			o->no_kernel = true;
+			break;
+		case 'L':
+			if (parse_ulong(optarg, 0, 86400, &v))
+				return bad_arg(c, optarg);
+			o->rate_limit_ms = (long)v * 1000;
+			break;
+		case 'D':
+			o->fixed_first_keepalive = true;
+			break;
+		case 'C':
+			if (parse_ulong(optarg, 0, 86400000, &v))
+				return bad_arg(c, optarg);
+			o->close_after_ms = (long)v;
+			break;
+		case 'A':
+			if (parse_ulong(optarg, 0, 86400000, &v))
+				return bad_arg(c, optarg);
+			o->away_ms = (long)v;
 			break;
 		case 'v':
 			o->verbose = true;
@@ -1613,7 +1765,8 @@ static int setup_listeners(struct broker *b)
 		b->lsn[k].fd = fd;
 	}
 	for (k = 0; k < b->opt.nlisten; k++)
-		event("listening addr=%s", addr_fmt(&b->lsn[k].addr).s);
+		event("listening addr=%s at=%lld", addr_fmt(&b->lsn[k].addr).s,
+		      wall_ms());
 	return 0;
 }
 
@@ -1624,6 +1777,8 @@ static int setup(struct broker *b)
 	int r;
 
 	b->start = now_ms();
+	b->last_created = NEVER;
+	b->relisten_at = NEVER;
 	b->mute_at = b->opt.mute_after_s < 0 ?
 		NEVER : b->start + (int64_t)b->opt.mute_after_s * 1000;
 	r = fill_random(b->key, sizeof(b->key));
@@ -1673,9 +1828,13 @@ static int setup_signals(sigset_t *unblocked)
 	sigemptyset(&block);
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGUSR1);
+	sigaddset(&block, SIGUSR2);
 	if (sigprocmask(SIG_BLOCK, &block, unblocked) < 0 ||
 	    sigaction(SIGTERM, &sa, NULL) < 0 ||
-	    sigaction(SIGINT, &sa, NULL) < 0)
+	    sigaction(SIGINT, &sa, NULL) < 0 ||
+	    sigaction(SIGUSR1, &sa, NULL) < 0 ||
+	    sigaction(SIGUSR2, &sa, NULL) < 0)
 		return -errno;
 	signal(SIGPIPE, SIG_IGN);
 	return 0;

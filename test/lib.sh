@@ -303,3 +303,94 @@ teardown_net() {
 	ip netns del "$NSB" 2>/dev/null || true
 	ip netns del "$NSC" 2>/dev/null || true
 }
+
+# ---- recovery scenarios (16-21) and their bench figures ----
+
+# event_at N PATTERN FILE: the at= stamp (wall clock, ms) of the Nth line of
+# a broker log FILE that contains PATTERN; fails if there is none.
+event_at() {
+	local v
+	v=$(grep -- "$2" "$3" 2>/dev/null | sed -n "$1{s/.* at=\([0-9]*\).*/\1/p;q}")
+	[ -n "$v" ] && echo "$v"
+}
+
+# median N...: the middle value (the lower of the two middle ones).
+median() { printf '%s\n' "$@" | sort -n | sed -n "$(( ($# + 1) / 2 ))p"; }
+
+# start_client_timed L2TPD-ARGS...: start_client, from a shell in the client
+# namespace that first writes its wall clock to $T/client.t0 (l2tpd then
+# replaces that shell, so CLIENT_PID is l2tpd); a poller started before it
+# writes when l2tp0 appears to $T/client.t1.
+start_client_timed() {
+	rm -f "$T/client.t0" "$T/client.t1"
+	export T
+	export -f ms_clock poll_until
+	ip netns exec "$NSC" bash -c 'poll_until 30000 test -e /sys/class/net/l2tp0 &&
+		ms_clock t && echo "$t" >"$T/client.t1"' &
+	PIDS+=($!)
+	sleep 0.2
+	ip netns exec "$NSC" bash -c 'ms_clock t; echo "$t" >"$T/client.t0"; exec "$@"' \
+		_ "$L2TPD" -f "$@" >>"$T/client.log" 2>&1 &
+	PIDS+=($!)
+	CLIENT_PID=$!
+}
+
+# start_to_iface_ms: after start_client_timed, the milliseconds from start
+# to l2tp0 (waits up to 30 s for it).
+start_to_iface_ms() {
+	wait_for 30 test -s "$T/client.t1" || return 1
+	echo $(( $(cat "$T/client.t1") - $(cat "$T/client.t0") ))
+}
+
+# link_up_and_ping IFACE ADDR OUT [UNDERLAY]: in the client namespace, bring
+# IFACE up and ping ADDR every 10 ms until the first reply (30 s at most);
+# OUT gets "T_UP T_REPLY T_UNDERLAY" on the wall clock.  T_UP is when the
+# operstate reads "up": the kernel's link watch may take up to a second
+# after "ip link set up" before the device carries anything (and l2tpd
+# hears of it).  T_UNDERLAY is the first reply from UNDERLAY (the broker's
+# address on that link), pinged alongside: from then on the link itself
+# carries traffic, whatever l2tpd does (0 without UNDERLAY).
+link_up_and_ping() {
+	export -f ms_clock
+	ip netns exec "$NSC" bash -c '
+		first_reply() {
+			for i in $(seq 15); do
+				ping -n -q -c 1 -w 2 -i 0.01 "$1" >/dev/null 2>&1 && break
+			done
+			ms_clock t; echo "$t"
+		}
+		ip link set dev "$1" up
+		until read -r st <"/sys/class/net/$1/operstate" && [ "$st" = up ]; do
+			sleep 0.01
+		done
+		ms_clock up
+		u=0
+		if [ -n "$4" ]; then
+			first_reply "$4" >"$3.underlay" &
+		fi
+		reply=$(first_reply "$2")
+		if [ -n "$4" ]; then
+			wait
+			read -r u <"$3.underlay"
+		fi
+		echo "$up $reply $u" >"$3"' _ "$1" "$2" "$3" "${4:-}"
+}
+
+# setup_far_link RTT_MS: a second veth pair between the namespaces, with
+# RTT_MS round trip (netem, half each way): $FARB (broker) <-> $FARC.  The
+# neighbour entries are fixed: a far broker is reached through a nearby
+# gateway, so no ARP exchange should pay the round trip.
+FARB=10.78.0.1
+FARC=10.78.0.2
+setup_far_link() {
+	modprobe sch_netem 2>/dev/null || true
+	ip link add fb$ID netns "$NSB" type veth peer name fc$ID netns "$NSC"
+	inb ip addr add $FARB/24 dev fb$ID
+	inc ip addr add $FARC/24 dev fc$ID
+	inb ip link set fb$ID up
+	inc ip link set fc$ID up
+	inb ip neigh replace $FARC lladdr "$(inc cat /sys/class/net/fc$ID/address)" dev fb$ID nud permanent
+	inc ip neigh replace $FARB lladdr "$(inb cat /sys/class/net/fb$ID/address)" dev fc$ID nud permanent
+	inb tc qdisc add dev fb$ID root netem delay "$(($1 / 2))ms"
+	inc tc qdisc add dev fc$ID root netem delay "$(($1 - $1 / 2))ms"
+}
