@@ -29,6 +29,11 @@ T=$(mktemp -d /tmp/l2tpd-test.XXXXXX)
 PIDS=()
 CHECKS_FAILED=0
 NAME=$(basename "$0" .sh)
+# Latency targets hold for the plain build; a sanitizer build under
+# emulation does the same work several times slower, so its runs check
+# them SLOW times as loosely (asserted, not skipped).
+SLOW=1
+[ -z "${SANITIZED:-}" ] || SLOW=2
 
 inb() { ip netns exec "$NSB" "$@"; }
 inc() { ip netns exec "$NSC" "$@"; }
