@@ -325,8 +325,6 @@ static int apply(struct options *o, char flag, const char *v, char *err,
 			return fail(err, errlen, "-l %s: not an IPv4 or IPv6 address",
 				    printable(v, q, sizeof(q)));
 		}
-		if (o->local.sa.sa_family == AF_INET)
-			o->local_ip = o->local.in.sin_addr;
 		return 0;
 	}
 	case 's':

@@ -29,9 +29,6 @@ struct options {
 	const char *bind_iface;
 	const char *hook;
 	union sockaddr_inet local; /* AF_UNSPEC (all zero) unless -l; port 0 */
-	/* local's address while the process code binds IPv4 only: INADDR_ANY
-	 * unless -l gave an IPv4 address */
-	struct in_addr local_ip;
 	uint32_t tunnel_id;
 	uint32_t limit_kbps;
 	enum select_strategy strategy;

@@ -10,7 +10,9 @@
 
 #define NO_DEADLINE INT64_MAX
 #define SILENCE_PROBE_LEN PROTO_MIN_DGRAM
-#define MTU_DEFAULT_MAX (1500 - PROTO_TUNNEL_OVERHEAD)
+/* L2TPv3 header and sublayer, Ethernet: the tunnel overhead
+ * beyond IP and UDP (PROTOCOL.md 8a). */
+#define L2TP_ETH_OVERHEAD (PROTO_TUNNEL_OVERHEAD - PROTO_PROBE_OVERHEAD)
 #define LOOP_SELECT "selection" /* the log's key for rounds that find nobody */
 
 static void client_step(struct client *c, int64_t now);
@@ -323,7 +325,7 @@ static void open_and_query(struct client *c, struct broker *b, int64_t now)
 		return;
 	}
 	b->addr = b->addrs[b->addr_next++ % b->naddrs];
-	b->addr.in.sin_port = htons(b->port); /* IPv4 only, for now */
+	addr_set_port(&b->addr, b->port);
 	r = c->ops->open(c->ctx, idx(b), &b->addr);
 	if (r < 0) {
 		net_backoff(c, b, -r, now);
@@ -335,13 +337,20 @@ static void open_and_query(struct client *c, struct broker *b, int64_t now)
 	send_usage(c, b, now);
 }
 
+/* A new attempt starts with a new socket: what the broker said on the old
+ * one (its cookie is for that source) counts no more. */
+static void attempt_reset(struct client *c, struct broker *b)
+{
+	close_socket(c, b);
+	memset(&b->at, 0, sizeof(b->at));
+	b->at.usage = UINT16_MAX;
+}
+
 static void broker_reinit(struct client *c, struct broker *b, int64_t now)
 {
 	int r;
 
-	close_socket(c, b);
-	memset(&b->at, 0, sizeof(b->at));
-	b->at.usage = UINT16_MAX;
+	attempt_reset(c, b);
 	r = c->ops->resolve(c->ctx, idx(b), b->host, b->addrs, BROKER_MAX_ADDRS);
 	if (r > 0) {
 		b->naddrs = (unsigned)r;
@@ -446,17 +455,29 @@ static void send_reliable(struct client *c, struct broker *b,
 	(void)send_msg(c, b, m);
 }
 
+/* IP + UDP header bytes to the broker: 28 over IPv4, 48 over IPv6. */
+static unsigned ip_udp_overhead(const struct broker *b)
+{
+	return addr_ip_udp_overhead(&b->addr);
+}
+
+/* A packet of size bytes on the underlay carries a tunnel MTU of this. */
+static int tunnel_mtu(const struct broker *b, unsigned size)
+{
+	return (int)size - (int)(ip_udp_overhead(b) + L2TP_ETH_OVERHEAD);
+}
+
 /* The MTU the interface should have, from our probes and the peer's value;
  * 0 if nothing is known yet. */
 static int broker_wanted_mtu(const struct broker *b)
 {
-	int mtu;
+	int max = tunnel_mtu(b, 1500), mtu;
 
 	if (!b->tun.pmtu && !b->tun.peer_mtu)
 		return 0;
-	mtu = b->tun.pmtu ? b->tun.pmtu - PROTO_TUNNEL_OVERHEAD : MTU_DEFAULT_MAX;
-	if (mtu > MTU_DEFAULT_MAX)
-		mtu = MTU_DEFAULT_MAX;
+	mtu = b->tun.pmtu ? tunnel_mtu(b, b->tun.pmtu) : max;
+	if (mtu > max)
+		mtu = max;
 	if (b->tun.peer_mtu && b->tun.peer_mtu < mtu)
 		mtu = b->tun.peer_mtu;
 	if (mtu < PROTO_MTU_FLOOR)
@@ -489,7 +510,7 @@ static void pmtu_burst(struct client *c, struct broker *b, int64_t now)
 
 	b->tun.probe_max = 0;
 	for (unsigned i = 0; i < PROTO_PROBE_COUNT; i++) {
-		m.probe_len = proto_probe_sizes[i] - PROTO_PROBE_OVERHEAD;
+		m.probe_len = (uint16_t)(proto_probe_sizes[i] - ip_udp_overhead(b));
 		/* EMSGSIZE just means larger than the local MTU. */
 		if (send_msg(c, b, &m) == 0)
 			b->tun.probe_max = proto_probe_sizes[i];
@@ -504,7 +525,7 @@ static void pmtu_collect(struct client *c, struct broker *b, int64_t now)
 	apply_mtu(c, b); /* also retries one that could not be set */
 	if (b->tun.pmtu) {
 		struct proto_msg m = { .type = PROTO_PMTU_NTFY,
-				       .value = (uint16_t)(b->tun.pmtu - PROTO_TUNNEL_OVERHEAD) };
+				       .value = (uint16_t)tunnel_mtu(b, b->tun.pmtu) };
 		(void)send_msg(c, b, &m);
 	}
 	b->tun.pmtu_collect = 0;
@@ -522,7 +543,7 @@ static void pmtu_start(struct client *c, struct broker *b, int64_t now)
 static void on_pmtud_ack(struct client *c, struct broker *b, uint16_t v,
 			 int64_t now)
 {
-	unsigned size = (unsigned)v + PROTO_PROBE_OVERHEAD;
+	unsigned size = (unsigned)v + ip_udp_overhead(b);
 	bool ours = false;
 
 	for (unsigned i = 0; i < PROTO_PROBE_COUNT; i++)
@@ -1029,6 +1050,14 @@ static void broker_on_timer(struct client *c, struct broker *b, int64_t now)
 	case BS_GET_USAGE:
 		if (now < b->timer)
 			break;
+		if (b->naddrs > 1) {
+			/* Each address in turn, of either family, so one that
+			 * cannot be reached does not hide the others for a
+			 * whole round: the first to answer is the one. */
+			attempt_reset(c, b);
+			open_and_query(c, b, now);
+			break;
+		}
 		b->timer = usage_retry(c, b, now);
 		send_usage(c, b, now);
 		break;
@@ -1288,7 +1317,8 @@ void client_init(struct client *c, const struct client_config *cfg,
 
 		fmt_snprintf(b->host, sizeof(b->host), "%s", brokers[i].host);
 		b->port = brokers[i].port;
-		fmt_snprintf(b->name, sizeof(b->name), "%s:%u", b->host, b->port);
+		fmt_snprintf(b->name, sizeof(b->name),
+			     strchr(b->host, ':') ? "[%s]:%u" : "%s:%u", b->host, b->port);
 		b->index = (int)i;
 		b->cfg = cfg;
 		b->state = BS_IDLE;

@@ -20,7 +20,7 @@
 #define DNS_PTR_HOPS 128 /* a 255-byte name has at most 127 labels */
 #define DNS_CHAIN_MAX 16 /* names in a CNAME chain, the query included */
 #define DNS_UDP_MAX 4096
-#define DNS_READ_BURST 32 /* datagrams per dns_query_read, so floods yield */
+#define DNS_READ_BURST 32 /* datagrams per dns_query_run, so floods yield */
 #define DNS_HOSTS_MAX (16u << 20)
 #define DNS_RESOLV_MAX (1u << 20)
 /* Hosts and resolv.conf lines longer than this are skipped. */
@@ -843,59 +843,4 @@ int dns_query_run(struct dns_query *q, union sockaddr_inet *out, int max,
 			return r;
 	}
 	return now >= q->deadline ? settle(q, out, max, now, true) : 0;
-}
-
-/* ---- IPv4-only entry points of the process code as it stands ---- */
-
-static int only_ipv4(const union sockaddr_inet *in, int n,
-		     struct in_addr *out, int max)
-{
-	int k = 0;
-
-	for (int i = 0; i < n && k < max; i++)
-		if (in[i].sa.sa_family == AF_INET)
-			out[k++] = in[i].in.sin_addr;
-	return k;
-}
-
-int dns_resolve_local(const char *name, struct in_addr *out, int max)
-{
-	union sockaddr_inet a[DNS_ADDRS_MAX];
-	int n = dns_lookup_local(name, a, DNS_ADDRS_MAX);
-
-	if (max < 1)
-		return -EINVAL;
-	if (n <= 0)
-		return n;
-	n = only_ipv4(a, n, out, max);
-	return n ? n : -EAFNOSUPPORT;
-}
-
-int dns_query_read(struct dns_query *q, struct in_addr *out, int max,
-		   int64_t now)
-{
-	union sockaddr_inet a[DNS_ADDRS_MAX];
-	int n;
-
-	if (max < 1)
-		return -EINVAL;
-	/* for the analyzer, which takes -errno for a possible count */
-	memset(a, 0, sizeof(a));
-	n = dns_query_run(q, a, DNS_ADDRS_MAX, now);
-	if (n <= 0)
-		return n;
-	n = only_ipv4(a, n, out, max);
-	return n ? n : -ENOENT;
-}
-
-int dns_query_timeout(struct dns_query *q, int64_t now)
-{
-	union sockaddr_inet a[DNS_ADDRS_MAX];
-	int n;
-
-	if (q->fd < 0)
-		return -EBADF;
-	/* what arrived with one answer missing is dropped on this path */
-	n = settle(q, a, DNS_ADDRS_MAX, now, true);
-	return n > 0 ? -ETIMEDOUT : n;
 }

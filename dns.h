@@ -146,16 +146,4 @@ int dns_query_run(struct dns_query *q, union sockaddr_inet *out, int max,
 bool dns_query_pending(const struct dns_query *q);
 void dns_query_cancel(struct dns_query *q);
 
-/*
- * IPv4-only forms for the process code as it stands, until it holds
- * union sockaddr_inet: dns_lookup_local and dns_query_run keeping only
- * the IPv4 addresses (-EAFNOSUPPORT / -ENOENT when there were only IPv6
- * ones).  dns_query_timeout is dns_query_run at the deadline without the
- * read, and drops what a half-answered attempt had (-ETIMEDOUT).
- */
-int dns_resolve_local(const char *name, struct in_addr *out, int max);
-int dns_query_read(struct dns_query *q, struct in_addr *out, int max,
-		   int64_t now);
-int dns_query_timeout(struct dns_query *q, int64_t now);
-
 #endif

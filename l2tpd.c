@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -65,7 +66,8 @@ struct broker_io {
 	int fd;
 	union sockaddr_inet peer; /* what fd is connected to */
 	struct dns_query dns;
-	char name[CLI_HOST_MAX + 8]; /* host:port, for logs */
+	char name[CLI_HOST_MAX + 10]; /* host:port or [v6]:port, for logs */
+	bool said_family, said_scope; /* usable_addrs() logged why, once */
 };
 
 struct app {
@@ -123,26 +125,60 @@ static uint32_t app_random(void *ctx)
 	return (uint32_t)((a->rng * 2685821657736338717ull) >> 32);
 }
 
-/* The resolver's IPv4 addresses as endpoints (port 0); the count. */
-static int inet_addrs(const struct in_addr *in, int n, union sockaddr_inet *out)
+/*
+ * The addresses this process can reach the broker at, kept in the
+ * resolver's order: only -l's family when -l is given, and a link-local
+ * IPv6 one only with a scope, its own or -I's interface.  Each reason is
+ * logged once per broker.  The count, or -EAFNOSUPPORT / -EINVAL when no
+ * address is left.
+ */
+static int usable_addrs(struct app *a, unsigned i, union sockaddr_inet *addrs,
+			int n)
 {
-	for (int i = 0; i < n; i++)
-		out[i] = (union sockaddr_inet){ .in = { .sin_family = AF_INET,
-							.sin_addr = in[i] } };
-	return n;
+	struct broker_io *io = &a->bio[i];
+	sa_family_t only = a->opt.local.sa.sa_family;
+	int k = 0, err = 0;
+
+	for (int j = 0; j < n; j++) {
+		union sockaddr_inet x = addrs[j];
+		char t[ADDR_STRLEN];
+
+		(void)addr_format(&x, false, t, sizeof(t));
+		if (only && x.sa.sa_family != only) {
+			if (!io->said_family)
+				log_warn("%s: %s is not of the family of -l: not used",
+					 io->name, t);
+			io->said_family = true;
+			err = -EAFNOSUPPORT;
+			continue;
+		}
+		if (x.sa.sa_family == AF_INET6 && !x.in6.sin6_scope_id &&
+		    IN6_IS_ADDR_LINKLOCAL(&x.in6.sin6_addr)) {
+			if (a->opt.bind_iface)
+				x.in6.sin6_scope_id = if_nametoindex(a->opt.bind_iface);
+			if (!x.in6.sin6_scope_id) {
+				if (!io->said_scope)
+					log_warn("%s: link-local %s needs an interface: "
+						 "give %%IFNAME or -I", io->name, t);
+				io->said_scope = true;
+				err = -EINVAL;
+				continue;
+			}
+		}
+		addrs[k++] = x;
+	}
+	return k ? k : err;
 }
 
 static int io_resolve(void *ctx, unsigned i, const char *host,
 		      union sockaddr_inet *addrs, unsigned max)
 {
 	struct app *a = ctx;
-	struct in_addr in[BROKER_MAX_ADDRS];
-	int n = dns_resolve_local(host, in, max < BROKER_MAX_ADDRS ? (int)max
-								    : BROKER_MAX_ADDRS);
+	int n = dns_lookup_local(host, addrs, (int)max);
 	int r;
 
 	if (n > 0)
-		return inet_addrs(in, n, addrs);
+		return usable_addrs(a, i, addrs, n);
 	if (n < 0)
 		return n;
 	r = dns_query_start(&a->bio[i].dns, host, now_ms());
@@ -161,23 +197,28 @@ static void io_resolve_cancel(void *ctx, unsigned i)
 static int io_open(void *ctx, unsigned i, const union sockaddr_inet *to)
 {
 	struct app *a = ctx;
-	struct sockaddr_in local = { .sin_family = AF_INET,
-				     .sin_addr = a->opt.local_ip };
-	int probe = IP_PMTUDISC_PROBE;
+	bool v6 = to->sa.sa_family == AF_INET6;
+	union sockaddr_inet local = a->opt.local; /* of to's family, or unset */
+	int probe = v6 ? IPV6_PMTUDISC_PROBE : IP_PMTUDISC_PROBE;
 	int fd, err;
 
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (!local.sa.sa_family)
+		local.sa.sa_family = to->sa.sa_family; /* the wildcard */
+	fd = socket(to->sa.sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
 	if (a->opt.bind_iface &&
 	    setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, a->opt.bind_iface,
 		       (socklen_t)strlen(a->opt.bind_iface) + 1) < 0)
 		goto fail;
-	if (setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &probe, sizeof(probe)) < 0)
+	/* the probes must leave unfragmented, whatever the route's MTU says */
+	if (setsockopt(fd, v6 ? IPPROTO_IPV6 : IPPROTO_IP,
+		       v6 ? IPV6_MTU_DISCOVER : IP_MTU_DISCOVER, &probe,
+		       sizeof(probe)) < 0)
 		goto fail;
-	if (bind(fd, (struct sockaddr *)&local, sizeof(local)) < 0)
+	if (bind(fd, &local.sa, addr_len(&local)) < 0)
 		goto fail;
-	if (connect(fd, &to->sa, sizeof(to->in)) < 0)
+	if (connect(fd, &to->sa, addr_len(to)) < 0)
 		goto fail;
 	a->bio[i].fd = fd;
 	a->bio[i].peer = *to;
@@ -303,20 +344,20 @@ static int io_set_mtu(void *ctx, unsigned i, const struct tunnel_params *t,
 static void io_hook(void *ctx, const struct client_event *e, const char *event)
 {
 	struct app *a = ctx;
-	char addr[INET_ADDRSTRLEN];
+	char addr[ADDR_STRLEN];
 	struct hook_job j;
 
 	log_info("%s: %s %s", e->name, event, a->cfg.ifname);
 	if (!a->opt.hook)
 		return;
 	hook_job_init(&j, event, e->mtu);
-	fmt_inet_ntop(AF_INET, &e->addr.in.sin_addr, addr, sizeof(addr));
+	(void)addr_format(&e->addr, true, addr, sizeof(addr));
 	/* HOOK_ENV_BYTES holds all of these at their longest */
 	(void)hook_job_env(&j, "PATH", "%s", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
 	(void)hook_job_env(&j, "L2TPD_EVENT", "%s", event);
 	(void)hook_job_env(&j, "L2TPD_IFNAME", "%s", a->cfg.ifname);
-	(void)hook_job_env(&j, "L2TPD_BROKER", "%s", e->name);
-	(void)hook_job_env(&j, "L2TPD_BROKER_ADDR", "%s:%u", addr, ntohs(e->addr.in.sin_port));
+	(void)hook_job_env(&j, "L2TPD_BROKER", "%s", a->bio[e->broker].name);
+	(void)hook_job_env(&j, "L2TPD_BROKER_ADDR", "%s", addr);
 	(void)hook_job_env(&j, "L2TPD_UUID", "%s", a->cfg.uuid);
 	(void)hook_job_env(&j, "L2TPD_MTU", "%d", e->mtu);
 	(void)hook_job_env(&j, "L2TPD_TUNNEL_ID", "%u", a->cfg.tunnel_id);
@@ -329,19 +370,21 @@ static void io_hook(void *ctx, const struct client_event *e, const char *event)
 /* IFNAME.state in the run directory, replaced whole on every change. */
 static void write_status(struct app *a, const struct client_event *e)
 {
-	char name[32], addr[INET_ADDRSTRLEN] = "", text[1024];
+	char name[32], addr[ADDR_STRLEN], text[1024];
 	bool up = e->state == BS_KEEPALIVE;
 	int n, r;
 
 	fmt_snprintf(name, sizeof(name), "%s.state", a->cfg.ifname);
 	if (e->addr_known)
-		fmt_inet_ntop(AF_INET, &e->addr.in.sin_addr, addr, sizeof(addr));
+		(void)addr_format(&e->addr, true, addr, sizeof(addr));
+	else
+		fmt_snprintf(addr, sizeof(addr), ":%u", e->port);
 	n = fmt_snprintf(text, sizeof(text),
-		     "state=%s\nbroker=%s\nbroker_addr=%s:%u\n"
+		     "state=%s\nbroker=%s\nbroker_addr=%s\n"
 		     "tunnel_id=%u\npeer_tunnel_id=%u\nsession_id=%u\npeer_session_id=%u\n"
 		     "mtu=%d\nup_since_mono_ms=%lld\nup_since_wall=%lld\n"
 		     "reconnects=%u\nlast_error=%s\n",
-		     broker_state_name(e->state), e->name, addr, e->port,
+		     broker_state_name(e->state), a->bio[e->broker].name, addr,
 		     a->cfg.tunnel_id, e->ids.peer_tunnel_id,
 		     e->ids.session_id, e->ids.peer_session_id,
 		     e->mtu, (long long)e->up_since, up ? (long long)a->up_wall : 0LL,
@@ -388,32 +431,33 @@ static void read_broker(struct app *a, unsigned i, int64_t now)
 {
 	struct broker_io *io = &a->bio[i];
 	uint8_t buf[PROTO_MAX_DGRAM];
-	struct sockaddr_in from = { 0 };
+	union sockaddr_inet from = { 0 };
 	socklen_t fl = sizeof(from);
 	struct proto_msg m;
 	ssize_t n;
 
-	n = recvfrom(io->fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
+	n = recvfrom(io->fd, buf, sizeof(buf), 0, &from.sa, &fl);
 	if (n < 0) {
 		if (errno != EAGAIN && errno != EINTR)
 			client_on_sock_error(&a->client, i, errno, now);
 		return;
 	}
-	if (!tunnel_from_broker(&from, fl, &io->peer.in))
+	if (!tunnel_from_broker(&from, fl, &io->peer))
 		return;
 	if (proto_decode(buf, (size_t)n, PROTO_FROM_BROKER, &m) == 0)
 		client_on_msg(&a->client, i, &m, now);
 }
 
-static void read_dns(struct app *a, unsigned i, int64_t now)
+/* The resolver's one entry, for its socket readable and its deadline. */
+static void dns_step(struct app *a, unsigned i, int64_t now)
 {
-	struct in_addr in[BROKER_MAX_ADDRS];
 	union sockaddr_inet addrs[BROKER_MAX_ADDRS];
-	int r = dns_query_read(&a->bio[i].dns, in, BROKER_MAX_ADDRS, now);
+	int r = dns_query_run(&a->bio[i].dns, addrs, BROKER_MAX_ADDRS, now);
 
+	if (r > 0)
+		r = usable_addrs(a, i, addrs, r);
 	if (r != 0)
-		client_on_resolved(&a->client, i, addrs,
-				   r > 0 ? inet_addrs(in, r, addrs) : r, now);
+		client_on_resolved(&a->client, i, addrs, r, now);
 }
 
 static void read_link(struct app *a, unsigned arg, int64_t now)
@@ -551,14 +595,6 @@ static void setup_signals(sigset_t *wait_mask)
 	sigdelset(wait_mask, SIGINT);
 	sigdelset(wait_mask, SIGHUP);
 	sigdelset(wait_mask, SIGCHLD);
-}
-
-static void dns_due(struct app *a, unsigned i, int64_t now)
-{
-	int e = dns_query_timeout(&a->bio[i].dns, now);
-
-	if (e < 0)
-		client_on_resolved(&a->client, i, NULL, e, now);
 }
 
 static void hooks_due(struct app *a, unsigned arg, int64_t now)
@@ -741,13 +777,12 @@ static int setup(struct app *a)
 		const struct broker_spec *s = &a->opt.brokers[i];
 
 		specs[i] = (struct client_broker){ .host = s->host, .port = s->port };
-		fmt_snprintf(a->bio[i].name, sizeof(a->bio[i].name), "%s:%u",
-			     s->host, s->port);
+		(void)cli_format_broker(s, a->bio[i].name, sizeof(a->bio[i].name));
 		a->bio[i].fd = -1;
 		dns_query_init(&a->bio[i].dns);
 		watch_add(a, &a->bio[i].fd, NULL, read_broker, NULL, i);
-		watch_add(a, &a->bio[i].dns.fd, &a->bio[i].dns.deadline, read_dns,
-			  dns_due, i);
+		watch_add(a, &a->bio[i].dns.fd, &a->bio[i].dns.deadline, dns_step,
+			  dns_step, i);
 	}
 	client_init(&a->client, &a->cfg, &app_ops, a, specs, a->opt.nbrokers);
 	if (a->opt.bind_iface) {

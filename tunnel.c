@@ -18,10 +18,8 @@ int tunnel_create(const struct tunnel_ops *ops, void *ctx, bool own_id,
 	return ops->create(ctx, p);
 }
 
-bool tunnel_from_broker(const struct sockaddr_in *from, socklen_t fromlen,
-			const struct sockaddr_in *broker)
+bool tunnel_from_broker(const union sockaddr_inet *from, socklen_t fromlen,
+			const union sockaddr_inet *broker)
 {
-	return fromlen == sizeof(*from) && from->sin_family == AF_INET &&
-	       from->sin_addr.s_addr == broker->sin_addr.s_addr &&
-	       from->sin_port == broker->sin_port;
+	return fromlen == addr_len(from) && addr_equal(from, broker);
 }

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "addr.h"
 #include "genl.h"
 
 struct tunnel_ops {
@@ -31,8 +32,9 @@ int tunnel_create(const struct tunnel_ops *ops, void *ctx, bool own_id,
 		  const struct l2tp_parm *p, bool *replaced);
 
 /* A datagram from (fromlen bytes of it, from recvfrom) is the broker's
- * only if it comes from the broker's address and port exactly. */
-bool tunnel_from_broker(const struct sockaddr_in *from, socklen_t fromlen,
-			const struct sockaddr_in *broker);
+ * only if it comes from the broker's address and port exactly (and, over
+ * IPv6, the same scope), in either family. */
+bool tunnel_from_broker(const union sockaddr_inet *from, socklen_t fromlen,
+			const union sockaddr_inet *broker);
 
 #endif

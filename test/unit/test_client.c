@@ -55,12 +55,16 @@ struct ev {
 	int value;          /* EV_MTU: the MTU; EV_STATE: the new state */
 	uint32_t sid, psid, ptid;
 	const char *name;   /* EV_HOOK */
+	union sockaddr_inet to; /* EV_OPEN */
 };
 
 /* What the stubs do and what they have seen (the event log is apart so a
  * snapshot of this stays small). */
 struct stub {
 	int resolve_ret[MAXB]; /* 1: one address at once; 0: pending; <0: -errno */
+	/* the addresses resolve_ret 1 gives: 0: 192.0.2.(1+b); V6: 2001:db8::(1+b);
+	 * V6_V4: both, IPv6 first */
+	enum { V4, V6, V6_V4 } family[MAXB];
 	int open_err;
 	int send_err;
 	unsigned send_refused; /* sends that find a refusal the socket held */
@@ -165,10 +169,21 @@ static int s_resolve(void *ctx, unsigned b, const char *host,
 	st.resolves++;
 	ev_add(EV_RESOLVE, (int)b);
 	if (r > 0) {
-		addrs[0] = (union sockaddr_inet){ .in = {
+		union sockaddr_inet v4 = { .in = {
 			.sin_family = AF_INET,
 			.sin_addr.s_addr = htonl(0xC0000201u + b) } };
-		return 1;
+		union sockaddr_inet v6 = { .in6 = { .sin6_family = AF_INET6 } };
+
+		v6.in6.sin6_addr.s6_addr[0] = 0x20;
+		v6.in6.sin6_addr.s6_addr[1] = 0x01;
+		v6.in6.sin6_addr.s6_addr[2] = 0x0d;
+		v6.in6.sin6_addr.s6_addr[3] = 0xb8;
+		v6.in6.sin6_addr.s6_addr[15] = (uint8_t)(1 + b);
+		addrs[0] = st.family[b] == V4 ? v4 : v6;
+		if (st.family[b] != V6_V4 || max < 2)
+			return 1;
+		addrs[1] = v4;
+		return 2;
 	}
 	return r;
 }
@@ -184,11 +199,15 @@ static int s_open(void *ctx, unsigned b, const union sockaddr_inet *to)
 {
 	(void)ctx;
 	INVARIANT(!st.sock[b]); /* a second socket would leak the first */
-	INVARIANT(to->in.sin_family == AF_INET);
-	INVARIANT(ntohs(to->in.sin_port) == brk[b].port);
-	INVARIANT(ntohl(to->in.sin_addr.s_addr) == 0xC0000201u + b);
+	INVARIANT(addr_port(to) == brk[b].port);
+	if (to->sa.sa_family == AF_INET6)
+		INVARIANT(st.family[b] != V4 && to->in6.sin6_addr.s6_addr[15] == 1 + b &&
+			  to->in6.sin6_addr.s6_addr[0] == 0x20);
+	else
+		INVARIANT(to->sa.sa_family == AF_INET && st.family[b] != V6 &&
+			  ntohl(to->in.sin_addr.s_addr) == 0xC0000201u + b);
 	st.opens++;
-	ev_add(EV_OPEN, (int)b);
+	ev_add(EV_OPEN, (int)b)->to = *to;
 	if (st.open_err)
 		return st.open_err;
 	st.sock[b] = true;
@@ -215,7 +234,8 @@ static int s_send(void *ctx, unsigned b, const uint8_t *p, size_t n)
 		INVARIANT(n >= PROTO_MIN_DGRAM);
 	e->len = n;
 	st.sends++;
-	if (e->m.type == PROTO_PMTUD && n == 1334 - PROTO_PROBE_OVERHEAD) {
+	if (e->m.type == PROTO_PMTUD &&
+	    n == 1334 - addr_ip_udp_overhead(&brk[b].addr)) {
 		if (st.nruns == 0 || now_ms - st.last_first_probe > T_PMTU_BURST) {
 			if (st.nruns < 64)
 				st.run_start[st.nruns] = now_ms;
@@ -1111,6 +1131,139 @@ SUITE(client_keepalive)
 		CHECK_EQ(st.mtu_hooks, 1); /* the MTU did not change again */
 		CHECK_EQ(brk[0].tun.mtu, 1446);
 	}
+}
+
+/* Over IPv6 the probes, acks and MTU count 48 bytes of IP + UDP and a
+ * tunnel overhead of 74; the NTFY value is the tunnel MTU, as over IPv4. */
+SUITE(client_pmtu_ipv6)
+{
+	const int64_t t0 = 500;
+	const struct ev *e;
+
+	setup(1, SELECT_FIRST, 0);
+	st.family[0] = V6;
+	start(0);
+	run_to(t0);
+	CHECK_EQ(find_ev(EV_OPEN, 0, 0)->to.sa.sa_family, AF_INET6);
+	CHECK_EQ(addr_port(&find_ev(EV_OPEN, 0, 0)->to), 8942);
+	bring_up(0, 100, 1);
+	CHECK_EQ(n_sent(0, PROTO_PMTUD), 6);
+	for (unsigned i = 0; i < PROTO_PROBE_COUNT; i++) {
+		e = sent(0, PROTO_PMTUD, i);
+		CHECK(e != NONE && e->t == t0 && e->len == proto_probe_sizes[i] - 48u);
+	}
+	CHECK_EQ(sent(0, PROTO_PMTUD, 0)->len, 1286);
+	CHECK_EQ(sent(0, PROTO_PMTUD, 5)->len, 1452);
+	log_clear();
+
+	/* IPv4 payload lengths are no probe of ours here */
+	rx_wire(0, m_value(PROTO_PMTUD_ACK, 1306));
+	rx_wire(0, m_value(PROTO_PMTUD_ACK, 1472));
+	CHECK_EQ(brk[0].tun.probed, 0);
+	CHECK_EQ(nev, 0);
+	/* 1352 + 48 = 1400 on the path; the run ends at the collection */
+	rx_wire(0, m_value(PROTO_PMTUD_ACK, 1352));
+	CHECK_EQ(brk[0].tun.probed, 1400);
+	CHECK_EQ(nev, 0);
+	run_fed(0, t0 + T_PMTU_COLLECT);
+	CHECK_EQ(brk[0].tun.mtu, 1400 - 74);
+	CHECK_EQ(find_ev(EV_MTU, 0, 0)->value, 1326);
+	e = sent(0, PROTO_PMTU_NTFY, 0);
+	CHECK(e != NONE && e->m.value == 1326);
+
+	/* the whole 1500 gives 1426, and so does a peer that says more */
+	setup(1, SELECT_FIRST, 0);
+	st.family[0] = V6;
+	start(0);
+	bring_up(0, 100, 1);
+	rx_wire(0, m_value(PROTO_PMTU_NTFY, 1500));
+	CHECK_EQ(brk[0].tun.mtu, 1426);
+	rx_wire(0, m_value(PROTO_PMTUD_ACK, 1452));
+	CHECK_EQ(brk[0].tun.pmtu, 1500);
+	CHECK_EQ(brk[0].tun.mtu, 1426);
+	CHECK_EQ(last_sent(0, PROTO_PMTU_NTFY)->m.value, 1426);
+
+	/* 1334 on the path carries 1260: the interface stays at the floor */
+	setup(1, SELECT_FIRST, 0);
+	st.family[0] = V6;
+	start(0);
+	bring_up(0, 100, 1);
+	rx_wire(0, m_value(PROTO_PMTUD_ACK, 1286));
+	run_fed(0, T_PMTU_COLLECT);
+	CHECK_EQ(brk[0].tun.pmtu, 1334);
+	CHECK_EQ(brk[0].tun.mtu, PROTO_MTU_FLOOR);
+	CHECK_EQ(last_sent(0, PROTO_PMTU_NTFY)->m.value, 1260);
+
+	/* IPv4 beside it, unchanged: 1472 + 28 = 1500 gives 1446 */
+	setup(1, SELECT_FIRST, 0);
+	start(0);
+	bring_up(0, 100, 1);
+	CHECK_EQ(sent(0, PROTO_PMTUD, 0)->len, 1306);
+	rx_wire(0, m_value(PROTO_PMTUD_ACK, 1452));
+	CHECK_EQ(brk[0].tun.probed, 0);
+	rx_wire(0, m_value(PROTO_PMTUD_ACK, 1472));
+	CHECK_EQ(brk[0].tun.mtu, 1446);
+	CHECK_EQ(last_sent(0, PROTO_PMTU_NTFY)->m.value, 1446);
+}
+
+/* A name with both families: each address is a candidate, in the
+ * resolver's order; brokers of either family answer in one round. */
+SUITE(client_mixed_families)
+{
+	const struct ev *e;
+
+	/* -g: an IPv6 broker and an IPv4 one; the first to answer wins */
+	setup(2, SELECT_FIRST, 0);
+	st.family[0] = V6;
+	start(0);
+	CHECK_EQ(find_ev(EV_OPEN, 0, 0)->to.sa.sa_family, AF_INET6);
+	CHECK_EQ(find_ev(EV_OPEN, 1, 0)->to.sa.sa_family, AF_INET);
+	CHECK_EQ(brk[0].state, BS_GET_USAGE);
+	CHECK_EQ(brk[1].state, BS_GET_USAGE);
+	run_to(100);
+	rx_wire(1, m_usage(900));
+	CHECK_EQ(cl.selected, 1);
+	setup(2, SELECT_FIRST, 0);
+	st.family[0] = V6;
+	start(0);
+	run_to(100);
+	rx_wire(0, m_usage(900));
+	CHECK_EQ(cl.selected, 0);
+	rx_wire(0, m_cookie(1));
+	rx_wire(0, m_tunnel(100, 1));
+	CHECK_EQ(brk[0].state, BS_KEEPALIVE);
+	CHECK_EQ(brk[0].addr.sa.sa_family, AF_INET6);
+
+	/* one name, IPv6 then IPv4: the IPv6 address first; unanswered, the
+	 * USAGE resend goes to the IPv4 one on a new socket, then back */
+	setup(1, SELECT_FIRST, 0);
+	st.family[0] = V6_V4;
+	start(0);
+	e = find_ev(EV_OPEN, 0, 0);
+	CHECK(e != NONE && e->to.sa.sa_family == AF_INET6 && e->t == 0);
+	CHECK_EQ(brk[0].naddrs, 2);
+	CHECK_EQ(n_sent(0, PROTO_USAGE), 1);
+	run_to(T_RESEND - 1);
+	CHECK_EQ(n_ev(EV_OPEN, 0), 1);
+	run_to(T_RESEND);
+	CHECK_EQ(n_ev(EV_OPEN, 0), 2);
+	CHECK_EQ(n_ev(EV_CLOSE, 0), 1);
+	CHECK(ev_pos(find_ev(EV_CLOSE, 0, 0)) < ev_pos(find_ev(EV_OPEN, 0, 1)));
+	e = find_ev(EV_OPEN, 0, 1);
+	CHECK(e != NONE && e->to.sa.sa_family == AF_INET &&
+	      addr_port(&e->to) == 8942);
+	CHECK_EQ(n_sent(0, PROTO_USAGE), 2);
+	CHECK(last_sent(0, PROTO_USAGE)->t == T_RESEND);
+	run_to(2 * T_RESEND);
+	CHECK_EQ(find_ev(EV_OPEN, 0, 2)->to.sa.sa_family, AF_INET6);
+	run_to(3 * T_RESEND);
+	CHECK_EQ(n_ev(EV_OPEN, 0), 4);
+	CHECK_EQ(brk[0].addr.sa.sa_family, AF_INET);
+	rx_wire(0, m_usage(10));
+	rx_wire(0, m_cookie(1));
+	rx_wire(0, m_tunnel(100, 1));
+	CHECK_EQ(brk[0].state, BS_KEEPALIVE);
+	CHECK_EQ(sent(0, PROTO_PMTUD, 0)->len, 1306);
 }
 
 SUITE(client_pmtu)

@@ -1306,7 +1306,7 @@ static void test_resolve_local(void)
 	free(path);
 }
 
-/* IPv6 in hosts files and literals; the IPv4-only form beside it. */
+/* IPv6 in hosts files and literals. */
 static void test_lookup_local6(void)
 {
 	const char hosts[] = "2001:db8::10 " QNAME "\n"
@@ -1319,7 +1319,6 @@ static void test_lookup_local6(void)
 	char *path = temp_file(hosts, sizeof(hosts) - 1);
 	unsigned lo = if_nametoindex("lo");
 	union sockaddr_inet out[8];
-	struct in_addr v4[4];
 
 	REQUIRE(lo > 0);
 	setenv("L2TPD_HOSTS", path, 1);
@@ -1345,16 +1344,6 @@ static void test_lookup_local6(void)
 	CHECK_EQ(dns_lookup_local("2001:db8:::1", out, 8), -EINVAL);
 	CHECK_EQ(dns_lookup_local("2001:db8::1", out, 0), -EINVAL);
 
-	/* the IPv4-only form: IPv4 entries only, none is an error */
-	memset(v4, 0, sizeof(v4));
-	CHECK_EQ(dns_resolve_local(QNAME, v4, 4), 2);
-	CHECK_EQ(v4[0].s_addr, ip("10.0.0.1"));
-	CHECK_EQ(v4[1].s_addr, ip("10.0.0.2"));
-	CHECK_EQ(dns_resolve_local("v6only.example", v4, 4), -EAFNOSUPPORT);
-	CHECK_EQ(dns_resolve_local("192.0.2.1", v4, 4), 1);
-	CHECK_EQ(v4[0].s_addr, ip("192.0.2.1"));
-	CHECK_EQ(dns_resolve_local("elsewhere.example.org", v4, 4), 0);
-	CHECK_EQ(dns_resolve_local(QNAME, v4, 0), -EINVAL);
 	unsetenv("L2TPD_HOSTS");
 	unlink(path);
 	free(path);
@@ -1696,34 +1685,6 @@ static void test_roundtrip(void)
 	CHECK_EQ(run_when_readable(&q, out, 4, 4601), 0);
 	CHECK_EQ(dns_query_run(&q, out, 4, 4600 + DNS_ATTEMPT_MS), 0);
 	CHECK_EQ(q.attempt, 1);
-	/* the IPv4-only form drops a half-answered attempt at its deadline */
-	CHECK(server_recv_both(srv, &a));
-	reply(srv, &a, 0, 0, addrs, 1);
-	CHECK_EQ(run_when_readable(&q, out, 4, 4602), 0);
-	CHECK_EQ(dns_query_timeout(&q, 9999), -ETIMEDOUT);
-	CHECK(!dns_query_pending(&q));
-
-	/* The IPv4-only read keeps the A records. */
-	{
-		struct in_addr v4[2];
-
-		CHECK_EQ(dns_query_start(&q, QNAME, 4700), 0);
-		CHECK(server_recv_both(srv, &a));
-		reply(srv, &a, 1, 0, addrs6, 2);
-		reply(srv, &a, 0, 0, addrs + 1, 1);
-		CHECK(wait_fd(q.fd, 2000) & POLLIN);
-		usleep(20000);
-		CHECK_EQ(dns_query_read(&q, v4, 2, 4701), 1);
-		CHECK_EQ(v4[0].s_addr, ip("10.20.0.2"));
-		CHECK_EQ(dns_query_start(&q, QNAME, 4800), 0);
-		CHECK(server_recv_both(srv, &a));
-		reply(srv, &a, 1, 0, addrs6, 2);
-		reply(srv, &a, 0, 0, NULL, 0);
-		CHECK(wait_fd(q.fd, 2000) & POLLIN);
-		usleep(20000);
-		CHECK_EQ(dns_query_read(&q, v4, 2, 4801), -ENOENT);
-	}
-
 	/* Restarting a running query replaces it; cancel leaves it idle. */
 	CHECK_EQ(dns_query_start(&q, QNAME, 5000), 0);
 	CHECK_EQ(dns_query_start(&q, "other.example.org", 5000), 0);
@@ -1842,16 +1803,15 @@ static void test_timeout(void)
 	CHECK_EQ(dns_query_run(&q, out, 2, now), -ETIMEDOUT);
 	CHECK_EQ(q.fd, -1);
 	CHECK_EQ(dns_query_run(&q, out, 2, now), -EBADF);
-	CHECK_EQ(dns_query_timeout(&q, now), -EBADF);
 
-	/* One server: DNS_ROUNDS attempts; the IPv4-only timeout form too. */
+	/* One server: DNS_ROUNDS attempts. */
 	unlink(conf);
 	free(conf);
 	conf = write_resolv("nameserver 127.0.0.1\n");
 	CHECK_EQ(dns_query_start(&q, QNAME, 0), 0);
 	for (unsigned i = 1; i < DNS_ROUNDS; i++)
-		CHECK_EQ(dns_query_timeout(&q, i * DNS_ATTEMPT_MS), 0);
-	CHECK_EQ(dns_query_timeout(&q, 99999), -ETIMEDOUT);
+		CHECK_EQ(dns_query_run(&q, out, 2, i * DNS_ATTEMPT_MS), 0);
+	CHECK_EQ(dns_query_run(&q, out, 2, 99999), -ETIMEDOUT);
 	CHECK_EQ(q.fd, -1);
 	for (int i = 0; i < 3; i++)
 		close(silent[i]);

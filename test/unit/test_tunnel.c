@@ -112,32 +112,60 @@ SUITE(tunnel_eexist)
 
 SUITE(tunnel_source_check)
 {
-	struct sockaddr_in broker = { .sin_family = AF_INET,
-				      .sin_port = htons(8942) };
-	struct sockaddr_in from;
+	union sockaddr_inet broker = { .in = { .sin_family = AF_INET,
+					       .sin_port = htons(8942) } };
+	union sockaddr_inet from;
 
-	inet_pton(AF_INET, "10.77.0.1", &broker.sin_addr);
+	inet_pton(AF_INET, "10.77.0.1", &broker.in.sin_addr);
 	from = broker;
-	CHECK(tunnel_from_broker(&from, sizeof(from), &broker));
+	CHECK(tunnel_from_broker(&from, sizeof(from.in), &broker));
 	/* another port of the broker's host */
-	from.sin_port = htons(8943);
-	CHECK(!tunnel_from_broker(&from, sizeof(from), &broker));
+	from.in.sin_port = htons(8943);
+	CHECK(!tunnel_from_broker(&from, sizeof(from.in), &broker));
 	/* the broker's port on another host */
 	from = broker;
-	inet_pton(AF_INET, "10.77.0.3", &from.sin_addr);
-	CHECK(!tunnel_from_broker(&from, sizeof(from), &broker));
+	inet_pton(AF_INET, "10.77.0.3", &from.in.sin_addr);
+	CHECK(!tunnel_from_broker(&from, sizeof(from.in), &broker));
 	/* another family, or an address of another size */
 	from = broker;
-	from.sin_family = AF_INET6;
-	CHECK(!tunnel_from_broker(&from, sizeof(from), &broker));
+	from.in.sin_family = AF_INET6;
+	CHECK(!tunnel_from_broker(&from, sizeof(from.in), &broker));
 	from = broker;
-	CHECK(!tunnel_from_broker(&from, sizeof(from) - 1, &broker));
+	CHECK(!tunnel_from_broker(&from, sizeof(from.in) - 1, &broker));
 	CHECK(!tunnel_from_broker(&from, 0, &broker));
-	CHECK(!tunnel_from_broker(&from, sizeof(from) + 12, &broker));
+	CHECK(!tunnel_from_broker(&from, sizeof(from.in) + 12, &broker));
 	/* port 0 and byte order */
-	from.sin_port = 0;
-	CHECK(!tunnel_from_broker(&from, sizeof(from), &broker));
+	from.in.sin_port = 0;
+	CHECK(!tunnel_from_broker(&from, sizeof(from.in), &broker));
 	/* the port with its bytes swapped, as a byte-order slip would give */
-	from.sin_port = (uint16_t)(broker.sin_port >> 8 | broker.sin_port << 8);
-	CHECK(!tunnel_from_broker(&from, sizeof(from), &broker));
+	from.in.sin_port = (uint16_t)(broker.in.sin_port >> 8 | broker.in.sin_port << 8);
+	CHECK(!tunnel_from_broker(&from, sizeof(from.in), &broker));
+}
+
+SUITE(tunnel_source_check_ipv6)
+{
+	union sockaddr_inet broker = { .in6 = { .sin6_family = AF_INET6,
+						.sin6_port = htons(8942) } };
+	union sockaddr_inet from, v4 = { .in = { .sin_family = AF_INET,
+						 .sin_port = htons(8942) } };
+
+	inet_pton(AF_INET6, "2001:db8::1", &broker.in6.sin6_addr);
+	from = broker;
+	CHECK(tunnel_from_broker(&from, sizeof(from.in6), &broker));
+	CHECK(!tunnel_from_broker(&from, sizeof(from.in), &broker));
+	CHECK(!tunnel_from_broker(&from, sizeof(from.in6) - 1, &broker));
+	from.in6.sin6_port = htons(8943);
+	CHECK(!tunnel_from_broker(&from, sizeof(from.in6), &broker));
+	from = broker;
+	inet_pton(AF_INET6, "2001:db8::2", &from.in6.sin6_addr);
+	CHECK(!tunnel_from_broker(&from, sizeof(from.in6), &broker));
+	/* a link-local broker: the scope must match as well */
+	inet_pton(AF_INET6, "fe80::1", &broker.in6.sin6_addr);
+	broker.in6.sin6_scope_id = 3;
+	from = broker;
+	CHECK(tunnel_from_broker(&from, sizeof(from.in6), &broker));
+	from.in6.sin6_scope_id = 4;
+	CHECK(!tunnel_from_broker(&from, sizeof(from.in6), &broker));
+	/* the same bytes as IPv4 are not the IPv6 broker */
+	CHECK(!tunnel_from_broker(&v4, sizeof(v4.in), &broker));
 }
