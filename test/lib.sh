@@ -263,6 +263,28 @@ l2tp_cmds() {
 		done
 }
 
+# term_client_traced: SIGTERM to l2tpd with its sends traced; checks that
+# it exits 0 having sent SESSION_DELETE then TUNNEL_DELETE for its tunnel.
+# Closing the socket alone would also remove the tunnel, so the requests
+# themselves are read off l2tpd's system calls.
+term_client_traced() {
+	local tid rc=0
+	tid=$(inc ip l2tp show tunnel | sed -n 's/^Tunnel \([0-9]*\),.*/\1/p' | head -n 1)
+	check "found the tunnel id ($tid)" test -n "$tid"
+	inc strace -s 256 -xx -e trace=sendto,sendmsg -o "$T/sends.strace" \
+		-p "$CLIENT_PID" 2>"$T/strace.log" &
+	STRACE_PID=$!
+	PIDS+=($STRACE_PID)
+	check "strace attached" wait_for 10 grep -q attached "$T/strace.log"
+	kill -TERM "$CLIENT_PID"
+	wait "$CLIENT_PID" || rc=$?
+	wait "$STRACE_PID" || true
+	l2tp_cmds "$T/sends.strace" >"$T/cmds.log"
+	check "l2tpd exited with 0 (got $rc)" test "$rc" = 0
+	check "SESSION_DELETE then TUNNEL_DELETE sent for tunnel $tid ($(tr '\n' ' ' <"$T/cmds.log"))" \
+		test "$(grep -E '^(2|6) ' "$T/cmds.log" | tr '\n' ' ')" = "6 $tid 2 $tid "
+}
+
 has_broker_iface() { local i; i=$(broker_iface); [ -n "$i" ] && inb ip link show "$i" >/dev/null 2>&1; }
 
 configure_broker_end() {
