@@ -344,7 +344,7 @@ static int io_set_mtu(void *ctx, unsigned i, const struct tunnel_params *t,
 static void io_hook(void *ctx, const struct client_event *e, const char *event)
 {
 	struct app *a = ctx;
-	char addr[ADDR_STRLEN];
+	char addr[ADDR_STRLEN] = "";
 	struct hook_job j;
 
 	log_info("%s: %s %s", e->name, event, a->cfg.ifname);
@@ -370,7 +370,7 @@ static void io_hook(void *ctx, const struct client_event *e, const char *event)
 /* IFNAME.state in the run directory, replaced whole on every change. */
 static void write_status(struct app *a, const struct client_event *e)
 {
-	char name[32], addr[ADDR_STRLEN], text[1024];
+	char name[32], addr[ADDR_STRLEN] = "", text[1024];
 	bool up = e->state == BS_KEEPALIVE;
 	int n, r;
 
