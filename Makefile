@@ -94,7 +94,7 @@ $(UNIT_BIN): $(UNIT_SRCS:%.c=$(BT)/%.o) $(HOST_CORE_OBJS)
 	@echo "  LD      $@"
 	$(Q)$(HOSTCC) $(HOST_LDFLAGS) -o $@ $^
 
-$(BT)/broker: $(BT)/test/broker.o $(BT)/proto.o $(BT)/genl.o $(BT)/netdev.o
+$(BT)/broker: $(BT)/test/broker.o $(BT)/addr.o $(BT)/fmt.o $(BT)/proto.o $(BT)/genl.o $(BT)/netdev.o
 	@echo "  LD      $@"
 	$(Q)$(HOSTCC) $(HOST_LDFLAGS) -o $@ $^
 

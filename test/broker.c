@@ -22,7 +22,6 @@
  * Signals are blocked except inside ppoll(), so the handler only sets a flag
  * and teardown runs in the loop.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -41,6 +40,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "genl.h"
 #include "netdev.h"
 #include "proto.h"
@@ -65,7 +65,10 @@
 #define PROBE_STEP_MS 1000
 #define PROBE_RERUN_MS 600000
 #define PROBE_REPEAT 4
-#define PMTU_DEFAULT 1446	/* 1500 - PROTO_TUNNEL_OVERHEAD */
+#define PMTU_LINK 1500		/* the underlay assumed before discovery */
+/* The tunnel overhead beyond the IP and UDP headers: L2TPv3 session id,
+ * cookie and sublayer, Ethernet. */
+#define L2TP_ETH_OVERHEAD (PROTO_TUNNEL_OVERHEAD - PROTO_PROBE_OVERHEAD)
 
 #define MALFORMED_SPAN_MS 1000
 #define MALFORMED_MAX_LEN 300
@@ -74,7 +77,7 @@
 #define NEVER INT64_MAX
 
 struct options {
-	struct sockaddr_in listen[MAX_LISTEN];
+	union sockaddr_inet listen[MAX_LISTEN];
 	int nlisten;
 	uint32_t base;
 	uint32_t max;
@@ -98,7 +101,7 @@ struct options {
 
 struct listener {
 	int fd;
-	struct sockaddr_in addr;
+	union sockaddr_inet addr;
 };
 
 struct tunnel {
@@ -114,7 +117,7 @@ struct tunnel {
 	char ifname[IFNAMSIZ];
 	int fd;
 	const struct listener *lsn;
-	struct sockaddr_in peer;
+	union sockaddr_inet peer;
 	bool kernel_tunnel;
 	bool kernel_session;
 	int64_t created;
@@ -126,8 +129,8 @@ struct tunnel {
 	/* PMTU discovery: one descending run, then a long pause. */
 	int64_t next_probe;
 	unsigned probe_idx;
-	unsigned last_probe;	/* IPv4 size sent at the previous tick */
-	unsigned acked;		/* largest IPv4 size acked in this run */
+	unsigned last_probe;	/* packet size sent at the previous tick */
+	unsigned acked;		/* largest packet size acked in this run */
 	int measured;
 	int peer_mtu;		/* from the client's PMTU_NTFY, 0: none */
 	int mtu;		/* on the interface */
@@ -158,13 +161,13 @@ struct broker {
  * is connected to its endpoint. */
 struct peer {
 	int fd;
-	const struct sockaddr_in *addr;
+	const union sockaddr_inet *addr;
 	bool connected;
 	uint32_t id;		/* 0 on a main socket */
 };
 
 struct addr_text {
-	char s[INET_ADDRSTRLEN + sizeof(":65535")];
+	char s[ADDR_STRLEN];
 };
 
 static volatile sig_atomic_t quit;
@@ -219,21 +222,31 @@ static __attribute__((format(printf, 2, 3))) void warn_err(int err,
 	fprintf(stderr, "broker: %s: %s\n", line, strerror(err));
 }
 
-static struct addr_text addr_fmt(const struct sockaddr_in *a)
+static struct addr_text addr_fmt(const union sockaddr_inet *a)
 {
 	struct addr_text t;
-	char ip[INET_ADDRSTRLEN];
 
-	if (!inet_ntop(AF_INET, &a->sin_addr, ip, sizeof(ip)))
-		strcpy(ip, "?");
-	snprintf(t.s, sizeof(t.s), "%s:%u", ip, ntohs(a->sin_port));
+	if (addr_format(a, true, t.s, sizeof(t.s)) < 0)
+		strcpy(t.s, "?");
 	return t;
 }
 
-static bool addr_eq(const struct sockaddr_in *a, const struct sockaddr_in *b)
+/* Over IPv6 the headers are 20 bytes longer, on the probes and on every
+ * data frame alike (PROTOCOL.md 8a). */
+static unsigned tunnel_ip_udp(const struct tunnel *t)
 {
-	return a->sin_addr.s_addr == b->sin_addr.s_addr &&
-	       a->sin_port == b->sin_port;
+	return addr_ip_udp_overhead(&t->peer);
+}
+
+static unsigned tunnel_overhead(const struct tunnel *t)
+{
+	return tunnel_ip_udp(t) + L2TP_ETH_OVERHEAD;
+}
+
+/* 1446 over IPv4, 1426 over IPv6 */
+static int default_mtu(const struct tunnel *t)
+{
+	return PMTU_LINK - (int)tunnel_overhead(t);
 }
 
 /* The UUID goes into a space-separated log line: keep it one token. */
@@ -406,23 +419,31 @@ static uint16_t cookie_tick(const struct broker *b, int64_t now)
 	return (uint16_t)((now - b->start) / TICK_MS);
 }
 
-static void cookie_mac(const struct broker *b, const struct sockaddr_in *from,
+static void cookie_mac(const struct broker *b, const union sockaddr_inet *from,
 		       uint16_t tick, uint8_t *mac)
 {
-	uint8_t m[8];
+	uint8_t m[sizeof(from->in6.sin6_addr) + 4];
+	size_t n;
 	uint64_t h;
 	int i;
 
-	memcpy(m, &from->sin_addr.s_addr, 4);
-	memcpy(m + 4, &from->sin_port, 2);
-	m[6] = (uint8_t)(tick >> 8);
-	m[7] = (uint8_t)tick;
-	h = siphash24(b->key, m, sizeof(m));
+	if (from->sa.sa_family == AF_INET6) {
+		n = sizeof(from->in6.sin6_addr);
+		memcpy(m, &from->in6.sin6_addr, n);
+		memcpy(m + n, &from->in6.sin6_port, 2);
+	} else {
+		n = sizeof(from->in.sin_addr);
+		memcpy(m, &from->in.sin_addr.s_addr, n);
+		memcpy(m + n, &from->in.sin_port, 2);
+	}
+	m[n + 2] = (uint8_t)(tick >> 8);
+	m[n + 3] = (uint8_t)tick;
+	h = siphash24(b->key, m, n + 4);
 	for (i = 0; i < COOKIE_MAC_LEN; i++)
 		mac[i] = (uint8_t)(h >> (8 * i));
 }
 
-static void cookie_make(const struct broker *b, const struct sockaddr_in *from,
+static void cookie_make(const struct broker *b, const union sockaddr_inet *from,
 			int64_t now, uint8_t *cookie)
 {
 	uint16_t tick = cookie_tick(b, now);
@@ -434,7 +455,7 @@ static void cookie_make(const struct broker *b, const struct sockaddr_in *from,
 
 /* Like the real broker, no wrap-around: a broker lives far less than the
  * 48 days it takes the tick to wrap. */
-static bool cookie_ok(const struct broker *b, const struct sockaddr_in *from,
+static bool cookie_ok(const struct broker *b, const union sockaddr_inet *from,
 		      const uint8_t *cookie, int64_t now)
 {
 	uint16_t tick = (uint16_t)(cookie[0] << 8 | cookie[1]);
@@ -450,7 +471,7 @@ static bool cookie_ok(const struct broker *b, const struct sockaddr_in *from,
 /* ---- sending ---- */
 
 static struct peer main_peer(const struct listener *l,
-			     const struct sockaddr_in *to)
+			     const union sockaddr_inet *to)
 {
 	return (struct peer){ .fd = l->fd, .addr = to };
 }
@@ -480,8 +501,8 @@ static int send_raw(struct broker *b, const struct peer *to, const uint8_t *p,
 	if (to->connected)
 		r = send(to->fd, p, n, 0);
 	else
-		r = sendto(to->fd, p, n, 0, (const struct sockaddr *)to->addr,
-			   sizeof(*to->addr));
+		r = sendto(to->fd, p, n, 0, &to->addr->sa,
+			   addr_len(to->addr));
 	if (r >= 0)
 		return 0;
 	if (errno == EMSGSIZE || errno == EAGAIN)
@@ -566,9 +587,9 @@ static int tunnel_target_mtu(const struct broker *b, const struct tunnel *t)
 	int mtu, limit;
 
 	if (b->opt.pmtu) {
-		mtu = b->opt.pmtu < PMTU_DEFAULT ? b->opt.pmtu : PMTU_DEFAULT;
+		mtu = b->opt.pmtu < default_mtu(t) ? b->opt.pmtu : default_mtu(t);
 	} else {
-		limit = t->peer_mtu ? t->peer_mtu : PMTU_DEFAULT;
+		limit = t->peer_mtu ? t->peer_mtu : default_mtu(t);
 		mtu = t->measured < limit ? t->measured : limit;
 	}
 	return mtu > PROTO_MTU_FLOOR ? mtu : PROTO_MTU_FLOOR;
@@ -669,22 +690,29 @@ static int kernel_up(struct broker *b, struct tunnel *t)
 
 /* ---- sockets ---- */
 
-static int udp_socket(const struct sockaddr_in *local,
-		      const struct sockaddr_in *remote)
+static int udp_socket(const union sockaddr_inet *local,
+		      const union sockaddr_inet *remote)
 {
-	int one = 1, probe = IP_PMTUDISC_PROBE;
+	int one = 1, probe = IP_PMTUDISC_PROBE, probe6 = IPV6_PMTUDISC_PROBE;
+	bool v6 = local->sa.sa_family == AF_INET6;
 	int fd, err;
 
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = socket(local->sa.sa_family,
+		    SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
+	/* An IPv6 listener on :: takes no IPv4 clients: those come to an
+	 * IPv4 listener, so each tunnel's family is its listener's. */
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0 ||
-	    setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &probe,
-		       sizeof(probe)) < 0 ||
-	    bind(fd, (const struct sockaddr *)local, sizeof(*local)) < 0 ||
-	    (remote && connect(fd, (const struct sockaddr *)remote,
-			       sizeof(*remote)) < 0)) {
+	    (v6 ? setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
+			     sizeof(one)) < 0 ||
+		  setsockopt(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &probe6,
+			     sizeof(probe6)) < 0
+		: setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &probe,
+			     sizeof(probe)) < 0) ||
+	    bind(fd, &local->sa, addr_len(local)) < 0 ||
+	    (remote && connect(fd, &remote->sa, addr_len(remote)) < 0)) {
 		err = -errno;
 		close(fd);
 		return err;
@@ -752,14 +780,14 @@ static struct tunnel *tunnel_alloc(struct broker *b)
 
 static struct tunnel *tunnel_by_endpoint(struct broker *b,
 					 const struct listener *l,
-					 const struct sockaddr_in *from)
+					 const union sockaddr_inet *from)
 {
 	uint32_t i;
 
 	for (i = 0; i < b->opt.max; i++) {
 		struct tunnel *t = &b->tun[i];
 
-		if (t->used && t->lsn == l && addr_eq(&t->peer, from))
+		if (t->used && t->lsn == l && addr_equal(&t->peer, from))
 			return t;
 	}
 	return NULL;
@@ -767,7 +795,7 @@ static struct tunnel *tunnel_by_endpoint(struct broker *b,
 
 static void tunnel_init(struct broker *b, struct tunnel *t,
 			const struct listener *l,
-			const struct sockaddr_in *from,
+			const union sockaddr_inet *from,
 			const struct proto_msg *m, int64_t now)
 {
 	uint32_t id = b->opt.base + (uint32_t)(t - b->tun);
@@ -801,7 +829,7 @@ static void tunnel_init(struct broker *b, struct tunnel *t,
 	if (!b->opt.fixed_first_keepalive)
 		t->next_keepalive += (int64_t)rnd_below(b, KEEPALIVE_FIRST_SPREAD) * 1000;
 	t->next_probe = b->opt.pmtu ? NEVER : now + PROBE_FIRST_MS;
-	t->measured = PMTU_DEFAULT;
+	t->measured = default_mtu(t);
 }
 
 /* The TUNNEL reply and what goes with it once the kernel side exists. */
@@ -826,7 +854,7 @@ static void tunnel_announce(struct broker *b, struct tunnel *t)
 
 /* 0, or -errno after undoing everything; the caller sends the refusal. */
 static int tunnel_open(struct broker *b, const struct listener *l,
-		       const struct sockaddr_in *from,
+		       const union sockaddr_inet *from,
 		       const struct proto_msg *m, int64_t now)
 {
 	struct tunnel *t = tunnel_alloc(b);
@@ -886,7 +914,7 @@ static void prepare_repeat(struct broker *b, struct tunnel *t,
 }
 
 static void on_prepare(struct broker *b, const struct listener *l,
-		       struct tunnel *t, const struct sockaddr_in *from,
+		       struct tunnel *t, const union sockaddr_inet *from,
 		       const struct proto_msg *m, int64_t now)
 {
 	struct peer to = t ? tunnel_peer(t) : main_peer(l, from);
@@ -951,12 +979,12 @@ static void on_cookie(struct broker *b, const struct peer *to, int64_t now)
 
 static void on_probe_ack(struct broker *b, struct tunnel *t, uint16_t value)
 {
-	unsigned size = (unsigned)value + PROTO_PROBE_OVERHEAD;
+	unsigned size = (unsigned)value + tunnel_ip_udp(t);
 
-	if (b->opt.pmtu || size <= t->acked || size <= PROTO_TUNNEL_OVERHEAD)
+	if (b->opt.pmtu || size <= t->acked || size <= tunnel_overhead(t))
 		return;
 	t->acked = size;
-	t->measured = (int)size - PROTO_TUNNEL_OVERHEAD;
+	t->measured = (int)(size - tunnel_overhead(t));
 	event("probe-ack id=%u size=%u", t->id, size);
 	tunnel_update_mtu(b, t);
 	send_u16(b, t, PROTO_PMTU_NTFY, (uint16_t)t->measured);
@@ -994,7 +1022,7 @@ static void probe_tick(struct broker *b, struct tunnel *t, int64_t now)
 				 t->probe_idx / PROBE_REPEAT];
 	t->probe_idx = (t->probe_idx + 1) % (PROTO_PROBE_COUNT * PROBE_REPEAT);
 	t->last_probe = size;
-	m.probe_len = (uint16_t)(size - PROTO_PROBE_OVERHEAD);
+	m.probe_len = (uint16_t)(size - tunnel_ip_udp(t));
 	tunnel_send(b, t, &m);
 	t->next_probe = now + PROBE_STEP_MS;
 }
@@ -1172,7 +1200,7 @@ static bool is_handshake(uint8_t type)
 
 static void main_rx(struct broker *b, const struct listener *l,
 		    const uint8_t *p, size_t n,
-		    const struct sockaddr_in *from, int64_t now)
+		    const union sockaddr_inet *from, int64_t now)
 {
 	struct peer to = main_peer(l, from);
 	struct proto_msg m;
@@ -1274,7 +1302,7 @@ static bool tunnel_rx(struct broker *b, struct tunnel *t, const uint8_t *p,
 
 /* Simulated loss and the muted broker swallow input before anything
  * looks at it. */
-static bool rx_dropped(struct broker *b, const struct sockaddr_in *from,
+static bool rx_dropped(struct broker *b, const union sockaddr_inet *from,
 		       const uint8_t *p, size_t n)
 {
 	const char *why = NULL;
@@ -1292,11 +1320,11 @@ static bool rx_dropped(struct broker *b, const struct sockaddr_in *from,
 
 /*
  * One datagram from fd: its length, -ENOMSG for one to skip (not from an
- * IPv4 peer, or dropped by the fault switches), or -errno (-EAGAIN when
+ * IPv4 or IPv6 peer, or dropped by the fault switches), or -errno (-EAGAIN when
  * drained).  Skipped ones still count against the caller's budget.
  */
 static ssize_t recv_one(struct broker *b, int fd, uint8_t *buf,
-			struct sockaddr_in *from)
+			union sockaddr_inet *from)
 {
 	socklen_t fl = sizeof(*from);
 	ssize_t n;
@@ -1306,7 +1334,7 @@ static ssize_t recv_one(struct broker *b, int fd, uint8_t *buf,
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return -errno;
-	if (fl < sizeof(*from) || from->sin_family != AF_INET ||
+	if (addr_len(from) == 0 || fl < addr_len(from) ||
 	    rx_dropped(b, from, buf, (size_t)n))
 		return -ENOMSG;
 	return n;
@@ -1316,7 +1344,7 @@ static void drain_main(struct broker *b, const struct listener *l,
 		       int64_t now)
 {
 	uint8_t buf[RX_BUF];
-	struct sockaddr_in from = { 0 };
+	union sockaddr_inet from = { 0 };
 
 	for (int i = 0; i < RX_BUDGET; i++) {
 		ssize_t n = recv_one(b, l->fd, buf, &from);
@@ -1336,7 +1364,7 @@ static void drain_main(struct broker *b, const struct listener *l,
 static void drain_tunnel(struct broker *b, struct tunnel *t, int64_t now)
 {
 	uint8_t buf[RX_BUF];
-	struct sockaddr_in from = { 0 };
+	union sockaddr_inet from = { 0 };
 
 	for (int i = 0; i < RX_BUDGET; i++) {
 		ssize_t n = recv_one(b, t->fd, buf, &from);
@@ -1358,7 +1386,7 @@ static void drain_tunnel(struct broker *b, struct tunnel *t, int64_t now)
 			}
 			continue;
 		}
-		if (!addr_eq(&from, &t->peer))
+		if (!addr_equal(&from, &t->peer))
 			continue;
 		if (!tunnel_rx(b, t, buf, (size_t)n, now))
 			return;
@@ -1551,7 +1579,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: broker -l ADDR:PORT [-l ADDR:PORT ...] [options]\n"
-		"  -l ADDR:PORT  listen on this IPv4 address and port (up to %d)\n"
+		"  -l ADDR:PORT  listen on this address and port (up to %d);\n"
+		"                an IPv6 address in brackets: [::1]:8942\n"
 		"  -b BASE       first tunnel id (default 100)\n"
 		"  -n MAX        most tunnels at once (default 256)\n"
 		"  -m PMTU       fixed tunnel MTU to announce (0: discover)\n"
@@ -1593,22 +1622,30 @@ static int parse_ulong(const char *s, unsigned long min, unsigned long max,
 	return 0;
 }
 
-static int parse_listen(const char *s, struct sockaddr_in *a)
+/* "192.0.2.1:8942" or "[2001:db8::1]:8942" ("%SCOPE" allowed inside the
+ * brackets). */
+static int parse_listen(const char *s, union sockaddr_inet *a)
 {
-	char host[INET_ADDRSTRLEN];
-	const char *colon = strrchr(s, ':');
+	const char *host = s, *end, *colon;
 	unsigned long port;
 
-	if (!colon || (size_t)(colon - s) >= sizeof(host))
-		return -EINVAL;
-	memcpy(host, s, (size_t)(colon - s));
-	host[colon - s] = '\0';
-	memset(a, 0, sizeof(*a));
-	a->sin_family = AF_INET;
-	if (inet_pton(AF_INET, host, &a->sin_addr) != 1 ||
+	if (*s == '[') {
+		host = s + 1;
+		end = strchr(host, ']');
+		if (!end || end[1] != ':')
+			return -EINVAL;
+		colon = end + 1;
+	} else {
+		colon = strchr(s, ':');
+		if (!colon || strchr(colon + 1, ':'))
+			return -EINVAL;
+		end = colon;
+	}
+	if (addr_parse_ip(host, (size_t)(end - host), a, if_nametoindex) ||
+	    (*s != '[') != (a->sa.sa_family == AF_INET) ||
 	    parse_ulong(colon + 1, 1, 65535, &port))
 		return -EINVAL;
-	a->sin_port = htons((uint16_t)port);
+	addr_set_port(a, (uint16_t)port);
 	return 0;
 }
 

@@ -6,6 +6,11 @@
 #   broker ns ($NSB)  veth 10.77.0.1/24  <-->  10.77.0.2/24 veth  client ns ($NSC)
 #   tunnel            10.99.0.1/24       <-->  10.99.0.2/24       l2tp0
 #
+#
+# Over IPv6 (setup_net6, or add_underlay6 after setup_net for both families)
+# the veths carry fd77::1/64 and fd77::2/64; the tunnel's inner addresses
+# stay the IPv4 ones above.
+#
 # A scenario ends through finish (exit 0 when every check passed, 1 when one
 # failed) or through skip (exit 77, SKIP_STATUS): it could not test what it
 # is for on this kernel.  test/integration.sh counts the three apart, and
@@ -25,6 +30,8 @@ CADDR=10.77.0.2
 BTUN=10.99.0.1
 CTUN=10.99.0.2
 PORT=8942
+BADDR6=fd77::1
+CADDR6=fd77::2
 T=$(mktemp -d /tmp/l2tpd-test.XXXXXX)
 PIDS=()
 CHECKS_FAILED=0
@@ -123,6 +130,34 @@ setup_net() {
 	VC=vc$ID
 }
 
+# add_underlay6: IPv6 addresses on the veths, usable at once (no duplicate
+# address detection to wait for).
+add_underlay6() {
+	local ns
+	for ns in "$NSB" "$NSC"; do
+		ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 \
+			net.ipv6.conf.default.accept_dad=0
+	done
+	inb ip -6 addr add $BADDR6/64 dev $VB nodad
+	inc ip -6 addr add $CADDR6/64 dev $VC nodad
+	wait_for 5 inc ping -6 -c 1 -W 1 $BADDR6 >/dev/null
+}
+
+# setup_net6: the namespaces and veths of setup_net with only IPv6 on the
+# underlay.
+setup_net6() {
+	ip netns add "$NSB"
+	ip netns add "$NSC"
+	ip link add vb$ID netns "$NSB" type veth peer name vc$ID netns "$NSC"
+	inb ip link set lo up
+	inc ip link set lo up
+	inb ip link set vb$ID up
+	inc ip link set vc$ID up
+	VB=vb$ID
+	VC=vc$ID
+	add_underlay6
+}
+
 # A hook that records its arguments and environment and configures the
 # client's end of the tunnel.  l2tpd gives hooks a clean environment, so the
 # paths are written into the script.
@@ -175,6 +210,12 @@ count_is() { [ "$(grep -c -- "$2" "$3" 2>/dev/null)" -eq "$1" ]; }
 mtu_is() { [ "$(client_mtu)" = "$1" ]; }
 broker_mtu_is() { [ "$(broker_mtu)" = "$1" ]; }
 
+# snmp6_dev NS IFACE FIELD: one IPv6 counter of IFACE in namespace NS, e.g.
+# snmp6_dev "$NSC" "$VC" Ip6OutRequests; snmp6 NS FIELD the namespace's own
+# (/proc/net/snmp6), e.g. Udp6InDatagrams.
+snmp6_dev() { ip netns exec "$1" awk -v f="$3" '$1 == f { print $2 }' "/proc/net/dev_snmp6/$2"; }
+snmp6() { ip netns exec "$1" awk -v f="$2" '$1 == f { print $2 }' /proc/net/snmp6; }
+
 # snmp NS PROTO FIELD: one counter of /proc/net/snmp in namespace NS, e.g.
 # snmp "$NSC" Ip FragCreates.
 snmp() {
@@ -222,6 +263,28 @@ l2tp_cmds() {
 		done
 }
 
+# term_client_traced: SIGTERM to l2tpd with its sends traced; checks that
+# it exits 0 having sent SESSION_DELETE then TUNNEL_DELETE for its tunnel.
+# Closing the socket alone would also remove the tunnel, so the requests
+# themselves are read off l2tpd's system calls.
+term_client_traced() {
+	local tid rc=0
+	tid=$(inc ip l2tp show tunnel | sed -n 's/^Tunnel \([0-9]*\),.*/\1/p' | head -n 1)
+	check "found the tunnel id ($tid)" test -n "$tid"
+	inc strace -s 256 -xx -e trace=sendto,sendmsg -o "$T/sends.strace" \
+		-p "$CLIENT_PID" 2>"$T/strace.log" &
+	STRACE_PID=$!
+	PIDS+=($STRACE_PID)
+	check "strace attached" wait_for 10 grep -q attached "$T/strace.log"
+	kill -TERM "$CLIENT_PID"
+	wait "$CLIENT_PID" || rc=$?
+	wait "$STRACE_PID" || true
+	l2tp_cmds "$T/sends.strace" >"$T/cmds.log"
+	check "l2tpd exited with 0 (got $rc)" test "$rc" = 0
+	check "SESSION_DELETE then TUNNEL_DELETE sent for tunnel $tid ($(tr '\n' ' ' <"$T/cmds.log"))" \
+		test "$(grep -E '^(2|6) ' "$T/cmds.log" | tr '\n' ' ')" = "6 $tid 2 $tid "
+}
+
 has_broker_iface() { local i; i=$(broker_iface); [ -n "$i" ] && inb ip link show "$i" >/dev/null 2>&1; }
 
 configure_broker_end() {
@@ -247,9 +310,15 @@ ping_b2c() { inb ping -c 1 -W 1 "$@" $CTUN >/dev/null 2>&1; }
 tunnel_pings() { wait_for "${1:-15}" ping_c2b; }
 
 # bring_up [l2tpd args...]: broker + client + both tunnel ends configured.
-bring_up() {
+bring_up() { bring_up_at $BADDR:$PORT "$@"; }
+
+# bring_up_at BROKER [l2tpd args...]: the same with the broker given, e.g.
+# "[$BADDR6]:$PORT".
+bring_up_at() {
+	local broker=$1
+	shift
 	make_hook
-	start_client -u test-uuid-$ID -i l2tp0 -b $BADDR:$PORT -s "$HOOK" "$@"
+	start_client -u test-uuid-$ID -i l2tp0 -b "$broker" -s "$HOOK" "$@"
 	wait_for 20 client_iface_up || return 1
 	configure_broker_end || return 1
 	tunnel_pings 15

@@ -1,0 +1,18 @@
+#!/bin/bash
+# Path MTU 1400 on an IPv6-only underlay: both tunnel ends settle at
+# 1400 - 74 = 1326 (probes of S - 48 bytes, acknowledged sizes plus 48).
+. "$(dirname "$0")/../lib.sh"
+need_l2tp
+setup_net6
+inb ip link set $VB mtu 1400
+inc ip link set $VC mtu 1400
+start_broker broker -l "[$BADDR6]:$PORT"
+check "tunnel up" bring_up_at "[$BADDR6]:$PORT"
+check "client MTU is 1326" wait_for 20 mtu_is 1326
+check "broker MTU is 1326" wait_for 20 broker_mtu_is 1326
+check "broker measured 1326 from its own probes" wait_for 10 grep -q 'pmtu id=.* measured=1326' "$T/broker.log"
+check "broker's largest acknowledged probe is the 1400-byte packet" grep -q 'probe-ack id=.* size=1400$' "$T/broker.log"
+check "DF ping of 1326 bytes passes" ping_c2b -M do -s $((1326 - 28))
+check "DF ping of 1326 bytes passes back" ping_b2c -M do -s $((1326 - 28))
+log "path 1400 over IPv6: client $(client_mtu), broker $(broker_mtu)"
+finish "MTU client $(client_mtu) broker $(broker_mtu)"
