@@ -120,8 +120,9 @@ test-unit: $(UNIT_BIN)
 TEST_ENV = L2TPD=$(CURDIR)/$(BIN) BROKER=$(CURDIR)/$(BT)/broker SPRAY=$(CURDIR)/$(BT)/spray
 ifeq ($(SAN),1)
   # Sanitizers under emulation are several times slower: fewer leak
-  # cycles, more time per scenario.
-  TEST_ENV += CYCLES=100 SCENARIO_TIMEOUT=600 SANITIZED=1
+  # cycles, a shorter held outage and back-off window (the same code
+  # paths), more time per scenario.
+  TEST_ENV += CYCLES=100 OUTAGE_S=20 WINDOW_S=60 SCENARIO_TIMEOUT=600 SANITIZED=1
 endif
 
 test-integration: $(BIN) $(BT)/broker $(BT)/spray
