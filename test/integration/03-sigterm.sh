@@ -4,6 +4,7 @@
 # exit status 0.  Closing the socket alone would also remove the tunnel, so
 # the requests themselves are read off l2tpd's system calls.
 . "$(dirname "$0")/../lib.sh"
+STRACED=1
 need_l2tp
 setup_net
 start_broker broker -l $BADDR:$PORT

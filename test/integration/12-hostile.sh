@@ -13,6 +13,7 @@
 #    the kernel may say.
 # What reached l2tpd is read off its recvfrom calls (strace).
 . "$(dirname "$0")/../lib.sh"
+STRACED=1
 need_l2tp
 setup_net
 start_broker broker -l $BADDR:$PORT -M 500

@@ -3,6 +3,7 @@
 # IPv6, SESSION_DELETE and TUNNEL_DELETE are sent for our tunnel, nothing
 # of ours is left in the kernel, the broker takes its tunnel down, exit 0.
 . "$(dirname "$0")/../lib.sh"
+STRACED=1
 need_l2tp
 setup_net6
 start_broker broker -l "[$BADDR6]:$PORT"
