@@ -158,6 +158,16 @@ setup_net6() {
 	add_underlay6
 }
 
+# v6_path_up MTU: an IPv6-only underlay whose veths carry MTU bytes, the
+# broker on it, and the tunnel up (checked).
+v6_path_up() {
+	setup_net6
+	inb ip link set $VB mtu "$1"
+	inc ip link set $VC mtu "$1"
+	start_broker broker -l "[$BADDR6]:$PORT"
+	check "tunnel up" bring_up_at "[$BADDR6]:$PORT"
+}
+
 # A hook that records its arguments and environment and configures the
 # client's end of the tunnel.  l2tpd gives hooks a clean environment, so the
 # paths are written into the script.

@@ -3,11 +3,7 @@
 # 1400 - 74 = 1326 (probes of S - 48 bytes, acknowledged sizes plus 48).
 . "$(dirname "$0")/../lib.sh"
 need_l2tp
-setup_net6
-inb ip link set $VB mtu 1400
-inc ip link set $VC mtu 1400
-start_broker broker -l "[$BADDR6]:$PORT"
-check "tunnel up" bring_up_at "[$BADDR6]:$PORT"
+v6_path_up 1400
 check "client MTU is 1326" wait_for 20 mtu_is 1326
 check "broker MTU is 1326" wait_for 20 broker_mtu_is 1326
 # The broker's own run sends each size 4 times, 1 s apart, largest first:

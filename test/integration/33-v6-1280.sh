@@ -8,11 +8,7 @@
 # path).
 . "$(dirname "$0")/../lib.sh"
 need_l2tp
-setup_net6
-inb ip link set $VB mtu 1280
-inc ip link set $VC mtu 1280
-start_broker broker -l "[$BADDR6]:$PORT"
-check "tunnel up" bring_up_at "[$BADDR6]:$PORT"
+v6_path_up 1280
 sleep 8 # a discovery run, so a late MTU change would be seen
 check "client MTU is the kernel's 1280 - 74 = 1206" mtu_is 1206
 check "l2tpd set no MTU" count_is 0 ': MTU ' "$T/client.log"
