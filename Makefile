@@ -63,7 +63,7 @@ else
   Q := @
 endif
 
-CORE := addr.c proto.c genl.c netdev.c client.c dns.c log.c cli.c fmt.c hooks.c rundir.c tunnel.c
+CORE := addr.c proto.c nlmsg.c genl.c linkwatch.c netdev.c client.c dns.c log.c cli.c fmt.c hooks.c rundir.c tunnel.c
 SRCS := $(CORE) l2tpd.c
 OBJS := $(SRCS:%.c=$(B)/%.o)
 HOST_CORE_OBJS := $(CORE:%.c=$(BT)/%.o)
@@ -94,7 +94,7 @@ $(UNIT_BIN): $(UNIT_SRCS:%.c=$(BT)/%.o) $(HOST_CORE_OBJS)
 	@echo "  LD      $@"
 	$(Q)$(HOSTCC) $(HOST_LDFLAGS) -o $@ $^
 
-$(BT)/broker: $(BT)/test/broker.o $(BT)/addr.o $(BT)/fmt.o $(BT)/proto.o $(BT)/genl.o $(BT)/netdev.o
+$(BT)/broker: $(BT)/test/broker.o $(BT)/addr.o $(BT)/fmt.o $(BT)/proto.o $(BT)/nlmsg.o $(BT)/genl.o $(BT)/netdev.o
 	@echo "  LD      $@"
 	$(Q)$(HOSTCC) $(HOST_LDFLAGS) -o $@ $^
 

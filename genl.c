@@ -1,84 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Netlink wire format (host byte order, everything 4-byte aligned):
+ * Generic netlink and the family "l2tp" over nlmsg.c's message layer.  A
+ * request is an nlmsghdr whose type is the family id, then
  *
- *   nlmsghdr  u32 len | u16 type | u16 flags | u32 seq | u32 pid
- *   genlmsghdr         u8 cmd | u8 version | u16 reserved
- *   nlattr    u16 len | u16 type | payload | zero pad to 4
+ *   genlmsghdr  u8 cmd | u8 version | u16 reserved
  *
- * nla_len counts header and payload but not the padding; nlmsg_len counts
- * everything and doubles as the write cursor.  Replies are walked with
- * explicit remaining lengths: a length field is trusted only after it has
- * been checked against what is left in the buffer.
+ * then the command's attributes.
  */
 #include "genl.h"
 
 #include <errno.h>
 #include <net/if.h>
-#include <poll.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
-#ifndef AF_NETLINK
-#define AF_NETLINK 16
-#endif
-#define NETLINK_ROUTE 0
-#define NETLINK_GENERIC 16
-#define RTM_GETLINK 18
-
-/* linux/netlink.h */
-struct sockaddr_nl {
-	uint16_t nl_family;
-	uint16_t nl_pad;
-	uint32_t nl_pid;    /* 0: the kernel */
-	uint32_t nl_groups;
-};
-
-#define NL_ALIGN(x) (((x) + 3u) & ~3u)
 #define NL_REPLY_TIMEOUT_MS 1000
-
-struct nl_writer {
-	uint8_t *buf;
-	size_t cap;
-	size_t len;
-	bool full;
-};
-
-static void put16(uint8_t *p, uint16_t v) { memcpy(p, &v, sizeof(v)); }
-static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, sizeof(v)); }
-static uint16_t get16(const uint8_t *p) { uint16_t v; memcpy(&v, p, sizeof(v)); return v; }
-static uint32_t get32(const uint8_t *p) { uint32_t v; memcpy(&v, p, sizeof(v)); return v; }
-
-static void nlw_reserve_zero(struct nl_writer *w, size_t n, uint8_t **at)
-{
-	*at = NULL;
-	if (w->full || n > w->cap - w->len) {
-		w->full = true;
-		return;
-	}
-	*at = w->buf + w->len;
-	memset(*at, 0, n);
-	w->len += n;
-}
-
-static void nlw_start(struct nl_writer *w, uint8_t *buf, size_t cap,
-		      uint16_t type, uint16_t flags, uint32_t seq)
-{
-	uint8_t *h;
-
-	w->buf = buf;
-	w->cap = cap;
-	w->len = 0;
-	w->full = false;
-	nlw_reserve_zero(w, NLMSG_HDRLEN, &h);
-	if (!h)
-		return;
-	put16(h + 4, type);
-	put16(h + 6, flags);
-	put32(h + 8, seq);
-}
 
 static void nlw_genl(struct nl_writer *w, uint8_t cmd, uint8_t version)
 {
@@ -89,51 +25,6 @@ static void nlw_genl(struct nl_writer *w, uint8_t cmd, uint8_t version)
 		return;
 	g[0] = cmd;
 	g[1] = version;
-}
-
-static void nlw_attr(struct nl_writer *w, uint16_t type, const void *data,
-		     size_t len)
-{
-	uint8_t *a;
-
-	if (len > UINT16_MAX - NLA_HDRLEN) {
-		w->full = true;
-		return;
-	}
-	nlw_reserve_zero(w, NL_ALIGN(NLA_HDRLEN + len), &a);
-	if (!a)
-		return;
-	put16(a, (uint16_t)(NLA_HDRLEN + len));
-	put16(a + 2, type);
-	memcpy(a + NLA_HDRLEN, data, len);
-}
-
-static void nlw_u8(struct nl_writer *w, uint16_t type, uint8_t v)
-{
-	nlw_attr(w, type, &v, sizeof(v));
-}
-
-static void nlw_u16(struct nl_writer *w, uint16_t type, uint16_t v)
-{
-	nlw_attr(w, type, &v, sizeof(v));
-}
-
-static void nlw_u32(struct nl_writer *w, uint16_t type, uint32_t v)
-{
-	nlw_attr(w, type, &v, sizeof(v));
-}
-
-static void nlw_str(struct nl_writer *w, uint16_t type, const char *s)
-{
-	nlw_attr(w, type, s, strlen(s) + 1);
-}
-
-static ssize_t nlw_finish(struct nl_writer *w)
-{
-	if (w->full)
-		return -ENOSPC;
-	put32(w->buf, (uint32_t)w->len);
-	return (ssize_t)w->len;
 }
 
 static void l2tp_start(struct nl_writer *w, uint8_t *buf, size_t cap,
@@ -219,119 +110,6 @@ ssize_t l2tp_build_session_mtu(uint8_t *buf, size_t cap, uint16_t family,
 	return nlw_finish(&w);
 }
 
-/* Bounded walkers.  `bad` is set when a length field does not fit. */
-struct nl_iter {
-	const uint8_t *p;
-	size_t rem;
-	bool bad;
-};
-
-struct nl_msg {
-	uint16_t type;
-	uint16_t flags;
-	uint32_t seq;
-	const uint8_t *body;
-	size_t body_len;
-};
-
-/*
- * Netlink messages and attributes are both "length, type, value" records
- * padded to 4 bytes; only the width of the length field differs.  Yields the
- * next record and its checked length, or false at the end or (it->bad) when
- * a length does not fit what is left.
- */
-static bool tlv_next(struct nl_iter *it, size_t hdr, bool len32,
-		     const uint8_t **rec, size_t *len)
-{
-	size_t step;
-
-	if (it->rem == 0)
-		return false;
-	if (it->rem < hdr) {
-		it->bad = true;
-		return false;
-	}
-	*len = len32 ? get32(it->p) : get16(it->p);
-	if (*len < hdr || *len > it->rem) {
-		it->bad = true;
-		return false;
-	}
-	*rec = it->p;
-	step = NL_ALIGN(*len);
-	if (step > it->rem)
-		step = it->rem;
-	it->p += step;
-	it->rem -= step;
-	return true;
-}
-
-static bool nl_next(struct nl_iter *it, struct nl_msg *m)
-{
-	const uint8_t *p;
-	size_t len;
-
-	if (!tlv_next(it, NLMSG_HDRLEN, true, &p, &len))
-		return false;
-	m->type = get16(p + 4);
-	m->flags = get16(p + 6);
-	m->seq = get32(p + 8);
-	m->body = p + NLMSG_HDRLEN;
-	m->body_len = len - NLMSG_HDRLEN;
-	return true;
-}
-
-struct nla {
-	uint16_t type;
-	const uint8_t *val;
-	size_t len;
-};
-
-static bool nla_next(struct nl_iter *it, struct nla *a)
-{
-	const uint8_t *p;
-	size_t len;
-
-	if (!tlv_next(it, NLA_HDRLEN, false, &p, &len))
-		return false;
-	a->type = get16(p + 2) & NLA_TYPE_MASK;
-	a->val = p + NLA_HDRLEN;
-	a->len = len - NLA_HDRLEN;
-	return true;
-}
-
-/* 1 if m is an NLMSG_ERROR and *err holds its (<= 0) code; -EBADMSG if an
- * NLMSG_ERROR is too short; 0 for anything else. */
-static int nl_error_code(const struct nl_msg *m, int *err)
-{
-	int32_t e;
-
-	if (m->type != NLMSG_ERROR)
-		return 0;
-	if (m->body_len < sizeof(e))
-		return -EBADMSG;
-	memcpy(&e, m->body, sizeof(e));
-	if (e > 0 || e < -4095)
-		return -EBADMSG;
-	*err = e;
-	return 1;
-}
-
-int nl_parse_ack(const uint8_t *p, size_t n, uint32_t seq)
-{
-	struct nl_iter it = { p, n, false };
-	struct nl_msg m;
-	int err = 0, r;
-
-	while (nl_next(&it, &m)) {
-		if (m.seq != seq)
-			continue;
-		r = nl_error_code(&m, &err);
-		if (r)
-			return r < 0 ? r : err;
-	}
-	return it.bad ? -EBADMSG : 1;
-}
-
 int nl_parse_family(const uint8_t *p, size_t n, uint32_t seq, uint16_t *id)
 {
 	struct nl_iter it = { p, n, false };
@@ -360,50 +138,12 @@ int nl_parse_family(const uint8_t *p, size_t n, uint32_t seq, uint16_t *id)
 				continue;
 			if (a.len != sizeof(uint16_t))
 				return -EBADMSG;
-			*id = get16(a.val);
+			*id = nl_get16(a.val);
 			return *id ? 0 : -EBADMSG;
 		}
 		return -EBADMSG;
 	}
 	return it.bad ? -EBADMSG : 1;
-}
-
-#define IFF_UP_BIT 0x1u
-#define IFF_RUNNING_BIT 0x40u
-
-int nl_parse_link(const uint8_t *p, size_t n, const char *ifname, bool *up)
-{
-	struct nl_iter it = { p, n, false };
-	struct nl_msg m;
-	struct nla a;
-	int found = 0;
-
-	while (nl_next(&it, &m)) {
-		if (m.type != RTM_NEWLINK && m.type != RTM_DELLINK)
-			continue;
-		if (m.body_len < IFINFO_HDR_LEN)
-			return -EBADMSG;
-		uint32_t flags = get32(m.body + 8);
-		struct nl_iter at = { m.body + IFINFO_HDR_LEN,
-				      m.body_len - IFINFO_HDR_LEN, false };
-		while (nla_next(&at, &a)) {
-			if (a.type != IFLA_IFNAME)
-				continue;
-			if (a.len == 0 || a.len > IFNAMSIZ ||
-			    a.val[a.len - 1] != '\0')
-				return -EBADMSG;
-			if (strcmp((const char *)a.val, ifname))
-				break;
-			found = 1;
-			*up = m.type == RTM_NEWLINK &&
-			      (flags & (IFF_UP_BIT | IFF_RUNNING_BIT)) ==
-				      (IFF_UP_BIT | IFF_RUNNING_BIT);
-			break;
-		}
-		if (at.bad)
-			return -EBADMSG;
-	}
-	return it.bad ? -EBADMSG : found;
 }
 
 struct l2tp_nl {
@@ -412,63 +152,6 @@ struct l2tp_nl {
 	uint32_t seq;
 	uint8_t buf[NL_BUF_SIZE];
 };
-
-static int nl_socket(int proto, uint32_t groups)
-{
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = groups };
-	int fd, err;
-
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, proto);
-	if (fd < 0)
-		return -errno;
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		err = -errno;
-		close(fd);
-		return err;
-	}
-	return fd;
-}
-
-static int nl_send(int fd, const uint8_t *msg, size_t len)
-{
-	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
-	ssize_t r;
-
-	r = sendto(fd, msg, len, 0, (struct sockaddr *)&kernel, sizeof(kernel));
-	if (r < 0)
-		return -errno;
-	return (size_t)r == len ? 0 : -EIO;
-}
-
-/* One datagram from the kernel; length, or -errno (-ETIMEDOUT). */
-static ssize_t nl_recv(int fd, uint8_t *buf, size_t cap, int timeout_ms)
-{
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	struct sockaddr_nl from = { 0 };
-	socklen_t fl;
-	ssize_t r;
-
-	for (;;) {
-		r = poll(&pfd, 1, timeout_ms);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -errno;
-		if (r == 0)
-			return -ETIMEDOUT;
-		fl = sizeof(from);
-		r = recvfrom(fd, buf, cap, MSG_TRUNC, (struct sockaddr *)&from, &fl);
-		if (r < 0 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (r < 0)
-			return -errno;
-		if (from.nl_pid != 0)
-			continue; /* only the kernel may answer */
-		if ((size_t)r > cap)
-			return -ENOSPC;
-		return r;
-	}
-}
 
 typedef int (*nl_reply_fn)(const uint8_t *p, size_t n, uint32_t seq, void *arg);
 
@@ -578,8 +261,8 @@ static int l2tp_request(struct l2tp_nl *nl, ssize_t len)
 		return r;
 	}
 	memcpy(nl->buf, req, (size_t)len);
-	put16(nl->buf + 4, nl->family);  /* nlmsg_type */
-	put32(nl->buf + 8, ++nl->seq);   /* nlmsg_seq */
+	nl_put16(nl->buf + 4, nl->family);  /* nlmsg_type */
+	nl_put32(nl->buf + 8, ++nl->seq);   /* nlmsg_seq */
 	return nl_transact(nl, len, parse_ack_cb, NULL);
 }
 
@@ -611,40 +294,4 @@ int l2tp_session_set_mtu(struct l2tp_nl *nl, const struct l2tp_parm *p)
 {
 	return l2tp_request(nl, l2tp_build_session_mtu(
 		nl->buf, sizeof(nl->buf), nl->family, ++nl->seq, p));
-}
-
-int link_watch_open(void)
-{
-	return nl_socket(NETLINK_ROUTE, RTMGRP_LINK);
-}
-
-int link_watch_query(int fd, const char *ifname)
-{
-	uint8_t buf[64];
-	struct nl_writer w;
-	uint8_t *ifi;
-	ssize_t len;
-
-	nlw_start(&w, buf, sizeof(buf), RTM_GETLINK, NLM_F_REQUEST, 1);
-	nlw_reserve_zero(&w, IFINFO_HDR_LEN, &ifi);
-	nlw_str(&w, IFLA_IFNAME, ifname);
-	len = nlw_finish(&w);
-	if (len < 0)
-		return (int)len;
-	return nl_send(fd, buf, (size_t)len);
-}
-
-ssize_t link_watch_read(int fd, uint8_t *buf, size_t cap)
-{
-	for (;;) {
-		struct sockaddr_nl from = { 0 };
-		socklen_t fl = sizeof(from);
-		ssize_t n = recvfrom(fd, buf, cap, 0, (struct sockaddr *)&from, &fl);
-
-		if (n < 0)
-			return -errno;
-		if (from.nl_pid == 0)
-			return n;
-		/* another process (with CAP_NET_ADMIN) wrote to us */
-	}
 }

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The kernel side of a tunnel over netlink: generic netlink family "l2tp",
- * and link state over rtnetlink (the interface ioctls are in netdev.h).
- * Raw AF_NETLINK sockets, no library.
+ * The kernel side of a tunnel: generic netlink, its family lookup and the
+ * family "l2tp" (tunnels and sessions), on the message layer of nlmsg.h.
+ * Link state is linkwatch.h's, the interface ioctls netdev.h's.
  *
  * Message builders (genl_build_*, l2tp_build_*) and reply parsers
  * (nl_parse_*) are pure so they can be checked byte for byte; the rest does
@@ -17,16 +17,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-/* linux/netlink.h */
-#define NLMSG_HDRLEN 16
-#define NLMSG_ERROR 2
-#define NLMSG_DONE 3
-#define NLM_F_REQUEST 0x01
-#define NLM_F_MULTI 0x02
-#define NLM_F_ACK 0x04
-#define NLM_F_DUMP 0x300
-#define NLA_HDRLEN 4
-#define NLA_TYPE_MASK 0x3fff
+#include "nlmsg.h"
 
 /* linux/genetlink.h */
 #define GENL_HDRLEN 4
@@ -85,15 +76,6 @@ enum {
 #define L2TP_ENCAPTYPE_UDP 0
 #define L2TP_PROTO_VERSION 3
 
-/* linux/rtnetlink.h, linux/if_link.h */
-#define RTM_NEWLINK 16
-#define RTM_DELLINK 17
-#define RTMGRP_LINK 1
-#define IFLA_IFNAME 3
-#define IFINFO_HDR_LEN 16
-
-#define NL_BUF_SIZE 8192
-
 /*
  * What a request says about one tunnel and its session, as the kernel
  * names it: tunnel_id L2TP_ATTR_CONN_ID, peer_tunnel_id
@@ -126,25 +108,13 @@ ssize_t l2tp_build_session_mtu(uint8_t *buf, size_t cap, uint16_t family,
 			       uint32_t seq, const struct l2tp_parm *p);
 
 /*
- * Pure reply parsers over one recv() buffer.  Both never read past p + n and
- * ignore messages whose seq is not `seq`.
- *
- * nl_parse_ack: 0 for an ACK, -errno for an error reply to seq, 1 if the
- * buffer held nothing for seq, -EBADMSG if it is malformed.
- * nl_parse_family: 0 and *id, -errno from an error reply, 1 if nothing for
- * seq, -EBADMSG if malformed or the reply lacks a valid family id.
+ * nl_parse_family, the pure reply parser of the family lookup, over one
+ * recv() buffer (the ACKs of requests are nlmsg.h's nl_parse_ack): never
+ * reads past p + n and ignores messages whose seq is not `seq`.  0 and
+ * *id, -errno from an error reply, 1 if nothing for seq, -EBADMSG if
+ * malformed or the reply lacks a valid family id.
  */
-int nl_parse_ack(const uint8_t *p, size_t n, uint32_t seq)
-	__attribute__((warn_unused_result));
 int nl_parse_family(const uint8_t *p, size_t n, uint32_t seq, uint16_t *id)
-	__attribute__((warn_unused_result));
-
-/*
- * nl_parse_link: scans an rtnetlink buffer for RTM_NEWLINK/RTM_DELLINK of
- * ifname.  Returns 1 if found (*up = IFF_UP and IFF_RUNNING, false when
- * deleted), 0 if not mentioned, -EBADMSG if malformed.
- */
-int nl_parse_link(const uint8_t *p, size_t n, const char *ifname, bool *up)
 	__attribute__((warn_unused_result));
 
 struct l2tp_nl;
@@ -162,15 +132,5 @@ int l2tp_tunnel_delete(struct l2tp_nl *nl, uint32_t tunnel_id);
 int l2tp_session_create(struct l2tp_nl *nl, const struct l2tp_parm *p);
 int l2tp_session_delete(struct l2tp_nl *nl, const struct l2tp_parm *p);
 int l2tp_session_set_mtu(struct l2tp_nl *nl, const struct l2tp_parm *p);
-
-
-/* A NETLINK_ROUTE socket subscribed to link events; fd or -errno. */
-int link_watch_open(void);
-/* Asks for a dump of ifname's link state; answered through link_watch. */
-int link_watch_query(int fd, const char *ifname);
-/* One message for the link watch: its length, or -errno (-EAGAIN: none
- * waiting; -ENOBUFS: events were lost, ask again).  Only the kernel's
- * messages count: any other sender's are dropped unread. */
-ssize_t link_watch_read(int fd, uint8_t *buf, size_t cap);
 
 #endif

@@ -33,6 +33,7 @@
 #include "fmt.h"
 #include "genl.h"
 #include "hooks.h"
+#include "linkwatch.h"
 #include "log.h"
 #include "netdev.h"
 #include "proto.h"

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 
 #include "genl.h"
+#include "linkwatch.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -18,6 +18,7 @@
  */
 #include "check.h"
 #include "genl.h"
+#include "linkwatch.h"
 
 #include <errno.h>
 #include <sys/socket.h>
