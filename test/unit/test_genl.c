@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Netlink builders and reply parsers (genl.c).
+ * Netlink builders and reply parsers (genl.c), and the ACK parser of
+ * nlmsg.c under the replies the l2tp requests get.
  *
  * Netlink is host order, so each request's fields are listed once and its
  * expected bytes are built from that list in either byte order: requests
@@ -19,6 +20,7 @@
 #include "check.h"
 #include "genl.h"
 #include "linkwatch.h"
+#include "nlb.h"
 
 #include <errno.h>
 #include <sys/socket.h>
@@ -28,7 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FAMILY 0x20
+#define FAMILY NLB_FAMILY
 
 
 static bool host_is_little_endian(void)
@@ -57,42 +59,6 @@ static int family_exact(const uint8_t *src, size_t n, uint32_t seq,
 
 	free(p);
 	return r;
-}
-
-static int link_exact(const uint8_t *src, size_t n, const char *ifname,
-		      bool *up)
-{
-	uint8_t *p = test_dup(src, n);
-	int r = nl_parse_link(p, n, ifname, up);
-
-	free(p);
-	return r;
-}
-
-static uint16_t rd16(const uint8_t *p)
-{
-	uint16_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-static void wr16(uint8_t *p, uint16_t v)
-{
-	memcpy(p, &v, sizeof(v));
-}
-
-static void wr32(uint8_t *p, uint32_t v)
-{
-	memcpy(p, &v, sizeof(v));
 }
 
 /* ---- requests ---------------------------------------------------------- */
@@ -439,120 +405,6 @@ SUITE(genl_build_invalid)
 
 /* ---- replies ----------------------------------------------------------- */
 
-/* Host-order netlink writer for test replies. */
-struct nlb {
-	uint8_t b[1024];
-	size_t len;
-	size_t msg;       /* start of the message being written */
-	size_t nest[4];   /* starts of open nested attributes */
-	int depth;
-};
-
-static void nlb_put(struct nlb *w, const void *p, size_t n)
-{
-	if (n > sizeof(w->b) - w->len) {
-		fprintf(stderr, "test reply buffer overflow\n");
-		exit(2);
-	}
-	memcpy(w->b + w->len, p, n);
-	w->len += n;
-}
-
-static void nlb_align(struct nlb *w)
-{
-	static const uint8_t zero[3];
-
-	nlb_put(w, zero, (4 - w->len % 4) % 4);
-}
-
-static void nlb_msg(struct nlb *w, uint16_t type, uint16_t flags, uint32_t seq)
-{
-	uint8_t h[NLMSG_HDRLEN] = { 0 };
-
-	nlb_align(w);
-	w->msg = w->len;
-	wr16(h + 4, type);
-	wr16(h + 6, flags);
-	wr32(h + 8, seq);
-	nlb_put(w, h, sizeof(h));
-}
-
-static void nlb_end(struct nlb *w)
-{
-	nlb_align(w);
-	wr32(w->b + w->msg, (uint32_t)(w->len - w->msg));
-}
-
-static void nlb_attr(struct nlb *w, uint16_t type, const void *p, size_t n)
-{
-	uint8_t h[NLA_HDRLEN];
-
-	wr16(h, (uint16_t)(NLA_HDRLEN + n));
-	wr16(h + 2, type);
-	nlb_put(w, h, sizeof(h));
-	nlb_put(w, p, n);
-	nlb_align(w);
-}
-
-static void nlb_u8(struct nlb *w, uint16_t type, uint8_t v)
-{
-	nlb_attr(w, type, &v, sizeof(v));
-}
-
-static void nlb_u16(struct nlb *w, uint16_t type, uint16_t v)
-{
-	nlb_attr(w, type, &v, sizeof(v));
-}
-
-static void nlb_u32(struct nlb *w, uint16_t type, uint32_t v)
-{
-	nlb_attr(w, type, &v, sizeof(v));
-}
-
-static void nlb_str(struct nlb *w, uint16_t type, const char *s)
-{
-	nlb_attr(w, type, s, strlen(s) + 1);
-}
-
-#define NLA_F_NESTED 0x8000
-
-static void nlb_nest(struct nlb *w, uint16_t type)
-{
-	uint8_t h[NLA_HDRLEN] = { 0 };
-
-	w->nest[w->depth++] = w->len;
-	wr16(h + 2, type | NLA_F_NESTED);
-	nlb_put(w, h, sizeof(h));
-}
-
-static void nlb_nest_end(struct nlb *w)
-{
-	size_t at = w->nest[--w->depth];
-
-	wr16(w->b + at, (uint16_t)(w->len - at));
-}
-
-/* NLMSG_ERROR for seq: error code, then the request's header (an ACK is
- * capped to the header; an error carries the whole request). */
-static void nlb_error(struct nlb *w, uint32_t seq, int32_t err,
-		      const uint8_t *req, size_t req_len)
-{
-	uint8_t h[NLMSG_HDRLEN] = { 0 };
-
-	nlb_msg(w, NLMSG_ERROR, err ? 0 : 0x100 /* NLM_F_CAPPED */, seq);
-	nlb_put(w, &err, sizeof(err));
-	if (req && req_len) {
-		nlb_put(w, req, err ? req_len : NLMSG_HDRLEN);
-	} else {
-		wr32(h, 36);
-		wr16(h + 4, FAMILY);
-		wr16(h + 6, NLM_F_REQUEST | NLM_F_ACK);
-		wr32(h + 8, seq);
-		nlb_put(w, h, sizeof(h));
-	}
-	nlb_end(w);
-}
-
 /* The controller's answer to GETFAMILY "l2tp", as a kernel sends it. */
 static void nlb_newfamily(struct nlb *w, uint32_t seq, uint16_t id)
 {
@@ -581,35 +433,6 @@ static void nlb_newfamily(struct nlb *w, uint32_t seq, uint16_t id)
 	nlb_nest_end(w);
 	nlb_nest_end(w);
 	nlb_end(w);
-}
-
-#define IFF_UP_ 0x1u
-#define IFF_BROADCAST_ 0x2u
-#define IFF_RUNNING_ 0x40u
-#define IFF_MULTICAST_ 0x1000u
-#define IFF_LOWER_UP_ 0x10000u
-
-static void nlb_link(struct nlb *w, uint16_t type, const char *ifname,
-		     uint32_t flags)
-{
-	uint8_t ifi[IFINFO_HDR_LEN] = { 0 };
-
-	nlb_msg(w, type, 0, 0);
-	wr16(ifi + 2, 1 /* ARPHRD_ETHER */);
-	wr32(ifi + 4, 7 /* ifindex */);
-	wr32(ifi + 8, flags);
-	wr32(ifi + 12, 0xffffffff);
-	nlb_put(w, ifi, sizeof(ifi));
-	if (ifname)
-		nlb_str(w, IFLA_IFNAME, ifname);
-	nlb_u32(w, 4 /* IFLA_MTU */, 1446);
-	nlb_u8(w, 16 /* IFLA_OPERSTATE */, 6);
-	nlb_end(w);
-}
-
-static void nlb_init(struct nlb *w)
-{
-	memset(w, 0, sizeof(*w));
 }
 
 #define SEQ 5822u
@@ -912,137 +735,6 @@ SUITE(genl_parse_family)
 	CHECK_EQ(fails, 0);
 }
 
-SUITE(genl_parse_link)
-{
-	struct nlb w;
-	bool up;
-
-	nlb_init(&w);
-	nlb_link(&w, RTM_NEWLINK, "l2tp0",
-		 IFF_UP_ | IFF_BROADCAST_ | IFF_RUNNING_ | IFF_MULTICAST_ |
-			 IFF_LOWER_UP_);
-	up = false;
-	CHECK_EQ(link_exact(w.b, w.len, "l2tp0", &up), 1);
-	CHECK(up);
-	/* Other names, including prefixes either way. */
-	CHECK_EQ(link_exact(w.b, w.len, "eth0", &up), 0);
-	CHECK_EQ(link_exact(w.b, w.len, "l2tp", &up), 0);
-	CHECK_EQ(link_exact(w.b, w.len, "l2tp00", &up), 0);
-	CHECK_EQ(link_exact(w.b, 0, "l2tp0", &up), 0);
-
-	nlb_init(&w);
-	nlb_link(&w, RTM_NEWLINK, "l2tp0", IFF_UP_ | IFF_BROADCAST_);
-	up = true;
-	CHECK_EQ(link_exact(w.b, w.len, "l2tp0", &up), 1);
-	CHECK(!up);
-	nlb_init(&w);
-	nlb_link(&w, RTM_NEWLINK, "l2tp0", IFF_RUNNING_);
-	up = true;
-	CHECK_EQ(link_exact(w.b, w.len, "l2tp0", &up), 1);
-	CHECK(!up);
-
-	nlb_init(&w);
-	nlb_link(&w, RTM_DELLINK, "l2tp0", IFF_UP_ | IFF_RUNNING_);
-	up = true;
-	CHECK_EQ(link_exact(w.b, w.len, "l2tp0", &up), 1);
-	CHECK(!up);
-
-	/* Several messages: another link first, and the last word wins. */
-	nlb_init(&w);
-	nlb_link(&w, RTM_NEWLINK, "eth0", IFF_UP_ | IFF_RUNNING_);
-	nlb_link(&w, RTM_NEWLINK, "l2tp0", IFF_UP_);
-	up = true;
-	CHECK_EQ(link_exact(w.b, w.len, "l2tp0", &up), 1);
-	CHECK(!up);
-	nlb_link(&w, RTM_NEWLINK, "l2tp0", IFF_UP_ | IFF_RUNNING_);
-	CHECK_EQ(link_exact(w.b, w.len, "l2tp0", &up), 1);
-	CHECK(up);
-	nlb_link(&w, RTM_DELLINK, "l2tp0", IFF_UP_ | IFF_RUNNING_);
-	CHECK_EQ(link_exact(w.b, w.len, "l2tp0", &up), 1);
-	CHECK(!up);
-	/* Other message types are skipped. */
-	nlb_init(&w);
-	nlb_error(&w, 1, 0, NULL, 0);
-	nlb_msg(&w, NLMSG_DONE, NLM_F_MULTI, 1);
-	nlb_put(&w, &(int32_t){ 0 }, 4);
-	nlb_end(&w);
-	nlb_link(&w, RTM_NEWLINK, "l2tp0", IFF_UP_ | IFF_RUNNING_);
-	up = false;
-	CHECK_EQ(link_exact(w.b, w.len, "l2tp0", &up), 1);
-	CHECK(up);
-	/* A NEWLINK without IFLA_IFNAME mentions nobody. */
-	nlb_init(&w);
-	nlb_link(&w, RTM_NEWLINK, NULL, IFF_UP_ | IFF_RUNNING_);
-	CHECK_EQ(link_exact(w.b, w.len, "l2tp0", &up), 0);
-	/* The longest valid name: 15 chars + NUL. */
-	nlb_init(&w);
-	nlb_link(&w, RTM_NEWLINK, "abcdefghijklmno", IFF_UP_ | IFF_RUNNING_);
-	CHECK_EQ(link_exact(w.b, w.len, "abcdefghijklmno", &up), 1);
-	CHECK(up);
-
-	/* IFLA_IFNAME malformed: not NUL-terminated, empty, too long. */
-	static const uint8_t ifi[IFINFO_HDR_LEN] = { 0 };
-	static const struct {
-		const char *bytes;
-		size_t len;
-	} bad_names[] = {
-		{ "l2tp0", 5 },
-		{ "", 0 },
-		{ "abcdefghijklmnop", 17 },
-		{ "abcdefghijklmnopqrstuvwxyz", 27 },
-		{ "abcdefghijklmnop", 16 },
-	};
-	for (size_t i = 0; i < sizeof(bad_names) / sizeof(bad_names[0]); i++) {
-		nlb_init(&w);
-		nlb_msg(&w, RTM_NEWLINK, 0, 0);
-		nlb_put(&w, ifi, sizeof(ifi));
-		nlb_attr(&w, IFLA_IFNAME, bad_names[i].bytes, bad_names[i].len);
-		nlb_end(&w);
-		if (!CHECK_EQ(link_exact(w.b, w.len, "l2tp0", &up), -EBADMSG))
-			printf("  at: name of %zu bytes\n", bad_names[i].len);
-	}
-	/* Body shorter than ifinfomsg. */
-	nlb_init(&w);
-	nlb_msg(&w, RTM_NEWLINK, 0, 0);
-	nlb_put(&w, ifi, 12);
-	nlb_end(&w);
-	CHECK_EQ(link_exact(w.b, w.len, "l2tp0", &up), -EBADMSG);
-	/* Broken attribute header before the name. */
-	nlb_init(&w);
-	nlb_msg(&w, RTM_NEWLINK, 0, 0);
-	nlb_put(&w, ifi, sizeof(ifi));
-	nlb_u32(&w, 4, 1446);
-	nlb_str(&w, IFLA_IFNAME, "l2tp0");
-	nlb_end(&w);
-	wr16(w.b + NLMSG_HDRLEN + IFINFO_HDR_LEN, 2);
-	CHECK_EQ(link_exact(w.b, w.len, "l2tp0", &up), -EBADMSG);
-	wr16(w.b + NLMSG_HDRLEN + IFINFO_HDR_LEN, 0x100);
-	CHECK_EQ(link_exact(w.b, w.len, "l2tp0", &up), -EBADMSG);
-	/* nlmsg_len broken. */
-	nlb_init(&w);
-	nlb_link(&w, RTM_NEWLINK, "l2tp0", IFF_UP_ | IFF_RUNNING_);
-	wr32(w.b, (uint32_t)w.len + 4);
-	CHECK_EQ(link_exact(w.b, w.len, "l2tp0", &up), -EBADMSG);
-	wr32(w.b, 8);
-	CHECK_EQ(link_exact(w.b, w.len, "l2tp0", &up), -EBADMSG);
-	wr32(w.b, 0);
-	CHECK_EQ(link_exact(w.b, w.len, "l2tp0", &up), -EBADMSG);
-
-	/* Every truncation. */
-	int fails = 0;
-	nlb_init(&w);
-	nlb_link(&w, RTM_NEWLINK, "l2tp0", IFF_UP_ | IFF_RUNNING_);
-	nlb_link(&w, RTM_DELLINK, "l2tp1", 0);
-	size_t first = rd32(w.b);
-	for (size_t n = 0; n < w.len; n++) {
-		int r = link_exact(w.b, n, "l2tp0", &up);
-		int want = n == 0 ? 0 : n == first ? 1 : -EBADMSG;
-
-		SWEEP_CHECK(fails, r == want, "link cut to %zu: %d", n, r);
-	}
-	CHECK_EQ(fails, 0);
-}
-
 static uint32_t rng_state = 0x9e3779b9;
 
 static uint32_t rng(void)
@@ -1063,7 +755,10 @@ static int parsers_behave(const uint8_t *p, size_t n)
 	bool up;
 	int a = ack_exact(p, n, SEQ);
 	int f = family_exact(p, n, SEQ, &id);
-	int l = link_exact(p, n, "l2tp0", &up);
+	uint8_t *copy = test_dup(p, n);
+	int l = nl_parse_link(copy, n, "l2tp0", &up);
+
+	free(copy);
 
 	if (a > 1 || a < -4095)
 		return 0;
@@ -1138,41 +833,3 @@ SUITE(genl_parse_fuzz)
 	CHECK_EQ(fails, 0);
 }
 
-/* The link watch believes the kernel only: a process that may send to
- * our netlink socket (CAP_NET_ADMIN) cannot fake a link going down. */
-SUITE(genl_link_watch_sender)
-{
-	struct { uint16_t family, pad; uint32_t pid, groups; } me = { 0 };
-	socklen_t ml = sizeof(me);
-	int fd = link_watch_open(), forger;
-	uint8_t buf[NL_BUF_SIZE];
-	struct nlb w;
-	ssize_t n;
-
-	if (fd < 0) {
-		printf("genl_link_watch_sender: SKIP, no NETLINK_ROUTE socket: %s\n",
-		       strerror(-fd));
-		return;
-	}
-	forger = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, 0 /* NETLINK_ROUTE */);
-	CHECK(forger >= 0);
-	CHECK_EQ(getsockname(fd, (struct sockaddr *)&me, &ml), 0);
-	nlb_init(&w);
-	nlb_link(&w, RTM_NEWLINK, "l2tpdfake0", 0);
-	n = sendto(forger, w.b, w.len, 0, (struct sockaddr *)&me, sizeof(me));
-	if (n < 0 && errno == EPERM) {
-		/* without CAP_NET_ADMIN nobody can forge: nothing to drop */
-		printf("genl_link_watch_sender: SKIP the forgery, refused without CAP_NET_ADMIN\n");
-	} else {
-		CHECK_EQ(n, (ssize_t)w.len);
-		n = link_watch_read(fd, buf, sizeof(buf));
-		CHECK_EQ(n, -EAGAIN);
-	}
-	/* the kernel's own answers still come through */
-	CHECK_EQ(link_watch_query(fd, "lo"), 0);
-	for (int i = 0; i < 100 && (n = link_watch_read(fd, buf, sizeof(buf))) == -EAGAIN; i++)
-		usleep(1000);
-	CHECK(n > 0);
-	close(forger);
-	close(fd);
-}
