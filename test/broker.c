@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * broker: the broker side of the tunneldigger protocol for the scenario
- * scripts, built from the same proto.c and genl.c as l2tpd.  It answers
- * USAGE, COOKIE and PREPARE, builds the kernel tunnel, keeps it alive,
+ * scripts, built from the same proto.c, nlmsg.c and genl.c as l2tpd.  It
+ * answers USAGE, COOKIE and PREPARE, builds the kernel tunnel, keeps it alive,
  * discovers the path MTU, acknowledges reliable messages and tears down on
  * ERROR, silence, socket errors or a signal.  Switches make it misbehave the
  * ways real brokers and networks do: loss, refusal, sudden death, a lost
