@@ -4,9 +4,9 @@
  * family "l2tp" (tunnels and sessions), on the message layer of nlmsg.h.
  * Link state is linkwatch.h's, the interface ioctls netdev.h's.
  *
- * Message builders (genl_build_*, l2tp_build_*) and reply parsers
- * (nl_parse_*) are pure so they can be checked byte for byte; the rest does
- * the I/O.  The UAPI constants are copied here so a static build needs no
+ * Message builders (genl_build_*, l2tp_build_*) and the reply parser
+ * (nl_parse_family) are pure so they can be checked byte for byte; the rest
+ * does the I/O.  The UAPI constants are copied here so a static build needs no
  * kernel headers.
  */
 #ifndef L2TPD_GENL_H
