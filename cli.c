@@ -317,6 +317,9 @@ static int apply(struct options *o, char flag, const char *v, char *err,
 
 		switch (addr_parse_ip(v, strlen(v), &o->local, if_nametoindex)) {
 		case 0:
+			/* ::ffff:a.b.c.d is IPv4 on the wire: binds an IPv4
+			 * socket, for brokers of that family */
+			addr_unmap(&o->local);
 			break;
 		case -ENODEV:
 			return fail(err, errlen, "-l %s: no such interface",

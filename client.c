@@ -62,7 +62,7 @@ static void report(struct client *c, const struct broker *b, const char *event)
 		.state = b->state,
 		.current = c->selected < 0 || c->selected == b->index,
 		.addr = b->addr,
-		.addr_known = b->sock_open || b->tun.up_since,
+		.addr_known = b->slots || b->tun.up_since,
 		.ids = b->tun.ids,
 		.mtu = b->tun.mtu,
 		.up_since = b->tun.up_since,
@@ -86,14 +86,41 @@ static void set_state(struct client *c, struct broker *b, enum broker_state s)
 	report(c, b, NULL);
 }
 
+_Static_assert(BROKER_MAX_ADDRS <= 8, "slots are the bits of a uint8_t");
+
 static void close_socket(struct client *c, struct broker *b)
 {
 	if (b->state == BS_RESOLVING)
 		c->ops->resolve_cancel(c->ctx, idx(b));
-	if (b->sock_open)
-		c->ops->close(c->ctx, idx(b));
-	b->sock_open = false;
+	for (unsigned k = 0; k < BROKER_MAX_ADDRS; k++)
+		if (b->slots & 1u << k)
+			c->ops->close(c->ctx, idx(b), k);
+	b->slots = 0;
 	b->refused_pending = false;
+}
+
+/* While every address is asked: one that fails (no route, nobody on the
+ * port) is let go as long as another one is still asked.  False when it
+ * is the last, which then fails the way a single address does. */
+static bool drop_slot(struct client *c, struct broker *b, unsigned slot)
+{
+	if (!(b->slots & ~(1u << slot)))
+		return false;
+	c->ops->close(c->ctx, idx(b), slot);
+	b->slots &= (uint8_t)~(1u << slot);
+	return true;
+}
+
+/* The address that answered first is the broker's from now on. */
+static void adopt_slot(struct client *c, struct broker *b, unsigned slot)
+{
+	for (unsigned k = 0; k < BROKER_MAX_ADDRS; k++)
+		if (k != slot && b->slots & 1u << k)
+			c->ops->close(c->ctx, idx(b), k);
+	if (slot != 0)
+		c->ops->adopt(c->ctx, idx(b), slot);
+	b->slots = 1;
+	b->addr = b->addrs[slot];
 }
 
 /* Errors that mean "no way to the broker right now" rather than a
@@ -173,11 +200,12 @@ static bool is_no_network(int err)
 	return err == ENETUNREACH || err == ENETDOWN || err == EADDRNOTAVAIL;
 }
 
-static int send_msg(struct client *c, struct broker *b,
-		    const struct proto_msg *m)
+static int send_slot(struct client *c, struct broker *b, unsigned slot,
+		     const struct proto_msg *m)
 {
 	uint8_t buf[PROTO_MAX_DGRAM];
-	ssize_t n, m_len;
+	ssize_t n;
+	int r;
 
 	n = proto_encode(buf, sizeof(buf), PROTO_FROM_CLIENT, m);
 	if (n < 0) {
@@ -185,17 +213,24 @@ static int send_msg(struct client *c, struct broker *b,
 			proto_type_name(m->type), strerror((int)-n));
 		return (int)n;
 	}
-	m_len = n;
-	n = c->ops->send(c->ctx, idx(b), buf, (size_t)n);
-	if (n == -ECONNREFUSED) {
+	r = c->ops->send(c->ctx, idx(b), slot, buf, (size_t)n);
+	if (r == -ECONNREFUSED) {
+		if (drop_slot(c, b, slot))
+			return r;
 		/* That was a refusal the socket held: noted, and handled at
 		 * the end of this event, when nothing else is under way. */
 		b->refused_pending = true;
-		n = c->ops->send(c->ctx, idx(b), buf, (size_t)m_len);
+		r = c->ops->send(c->ctx, idx(b), slot, buf, (size_t)n);
 	}
-	if (n < 0 && b->state == BS_KEEPALIVE && is_no_network((int)-n))
-		b->tun.unsendable = (int)-n;
-	return (int)n;
+	if (r < 0 && b->state == BS_KEEPALIVE && is_no_network(-r))
+		b->tun.unsendable = -r;
+	return r;
+}
+
+static int send_msg(struct client *c, struct broker *b,
+		    const struct proto_msg *m)
+{
+	return send_slot(c, b, 0, m);
 }
 
 /* Sends m; a network error moves the broker into back-off and returns
@@ -218,25 +253,36 @@ static void send_simple(struct client *c, struct broker *b, uint8_t type,
 {
 	struct proto_msg m = { .type = type };
 
-	if (type == PROTO_USAGE) {
-		m.has_features = true;
-		m.features = b->cfg->features;
-	}
 	send_or_backoff(c, b, &m, now);
 }
 
 /* The usage question, and a cookie with it (the broker answers COOKIE on
  * any socket, as it does for the reference client), so that the broker
- * selected then needs one round trip to the tunnel. */
+ * selected then needs one round trip to the tunnel; on every open slot. */
 static void send_usage(struct client *c, struct broker *b, int64_t now)
 {
+	const struct proto_msg usage = { .type = PROTO_USAGE,
+					 .has_features = true,
+					 .features = b->cfg->features };
+	const struct proto_msg cookie = { .type = PROTO_COOKIE };
+
 	b->at.usage_asks++;
-	send_simple(c, b, PROTO_USAGE, now);
-	if (b->state != BS_GET_USAGE)
-		return; /* backing off */
 	b->at.cookie_asked = now;
 	b->at.cookie_wanted = true;
-	send_simple(c, b, PROTO_COOKIE, now);
+	for (unsigned k = 0; k < BROKER_MAX_ADDRS; k++) {
+		int r;
+
+		if (!(b->slots & 1u << k))
+			continue;
+		r = send_slot(c, b, k, &usage);
+		if (r == 0)
+			r = send_slot(c, b, k, &cookie);
+		if (r == 0 || !is_network_error(-r) || !(b->slots & 1u << k) ||
+		    drop_slot(c, b, k))
+			continue;
+		net_backoff(c, b, -r, now);
+		return;
+	}
 }
 
 static void send_error(struct client *c, struct broker *b, uint8_t reason)
@@ -291,7 +337,7 @@ static void broker_abandon(struct client *c, struct broker *b, uint8_t reason)
 				 ((b->state == BS_GET_TUNNEL ||
 				   b->state == BS_GET_COOKIE) && b->at.prepares_total);
 
-	if (reason && b->sock_open && broker_has_tunnel)
+	if (reason && b->slots && broker_has_tunnel)
 		send_error(c, b, reason);
 	if (b->tun.hook_up) {
 		report(c, b, "session.down");
@@ -316,25 +362,52 @@ static void broker_fail(struct client *c, struct broker *b, uint8_t reason,
 	broker_abandon(c, b, reason);
 }
 
+/* Slots for the addresses that have none (all of them, at first).  The
+ * first error if no slot is open then. */
+static int open_slots(struct client *c, struct broker *b)
+{
+	int err = EADDRNOTAVAIL;
+
+	for (unsigned k = 0; k < b->naddrs; k++) {
+		int r;
+
+		if (b->slots & 1u << k)
+			continue;
+		r = c->ops->open(c->ctx, idx(b), k, &b->addrs[k]);
+		if (r < 0) {
+			if (err == EADDRNOTAVAIL)
+				err = -r;
+			continue;
+		}
+		if (!b->slots)
+			b->addr = b->addrs[k];
+		b->slots |= (uint8_t)(1u << k);
+	}
+	return b->slots ? 0 : err;
+}
+
+/* USAGE to every address at once: of either family, the first that
+ * answers is the broker's, and one that cannot be reached costs nothing. */
 static void open_and_query(struct client *c, struct broker *b, int64_t now)
 {
-	int r;
+	int err = open_slots(c, b);
 
-	if (b->naddrs == 0) {
-		net_backoff(c, b, EADDRNOTAVAIL, now);
+	if (err) {
+		net_backoff(c, b, err, now);
 		return;
 	}
-	b->addr = b->addrs[b->addr_next++ % b->naddrs];
-	addr_set_port(&b->addr, b->port);
-	r = c->ops->open(c->ctx, idx(b), &b->addr);
-	if (r < 0) {
-		net_backoff(c, b, -r, now);
-		return;
-	}
-	b->sock_open = true;
 	b->timer = usage_retry(c, b, now);
 	set_state(c, b, BS_GET_USAGE);
 	send_usage(c, b, now);
+}
+
+static void take_addrs(struct broker *b, const union sockaddr_inet *addrs,
+		       unsigned n)
+{
+	b->naddrs = n < BROKER_MAX_ADDRS ? n : BROKER_MAX_ADDRS;
+	memcpy(b->addrs, addrs, sizeof(b->addrs[0]) * b->naddrs);
+	for (unsigned k = 0; k < b->naddrs; k++)
+		addr_set_port(&b->addrs[k], b->port);
 }
 
 /* A new attempt starts with a new socket: what the broker said on the old
@@ -353,7 +426,7 @@ static void broker_reinit(struct client *c, struct broker *b, int64_t now)
 	attempt_reset(c, b);
 	r = c->ops->resolve(c->ctx, idx(b), b->host, b->addrs, BROKER_MAX_ADDRS);
 	if (r > 0) {
-		b->naddrs = (unsigned)r;
+		take_addrs(b, b->addrs, (unsigned)r);
 		open_and_query(c, b, now);
 	} else if (r == 0) {
 		/* no timer of ours: the resolver ends with an answer or an
@@ -379,9 +452,7 @@ void client_on_resolved(struct client *c, unsigned broker,
 	if (n <= 0) {
 		net_backoff(c, b, n < 0 ? -n : ENOENT, now);
 	} else {
-		b->naddrs = (unsigned)n < BROKER_MAX_ADDRS ? (unsigned)n
-							   : BROKER_MAX_ADDRS;
-		memcpy(b->addrs, addrs, sizeof(b->addrs[0]) * b->naddrs);
+		take_addrs(b, addrs, (unsigned)n);
 		open_and_query(c, b, now);
 	}
 	settle(c, now);
@@ -394,10 +465,10 @@ static int reopen(struct client *c, struct broker *b)
 	int r;
 
 	close_socket(c, b);
-	r = c->ops->open(c->ctx, idx(b), &b->addr);
+	r = c->ops->open(c->ctx, idx(b), 0, &b->addr);
 	if (r < 0)
 		return r;
-	b->sock_open = true;
+	b->slots = 1;
 	return 0;
 }
 
@@ -705,15 +776,23 @@ static bool reachable(struct broker *b, int64_t now)
 	return outage_over;
 }
 
-void client_on_msg(struct client *c, unsigned broker,
+void client_on_msg(struct client *c, unsigned broker, unsigned slot,
 		   const struct proto_msg *m, int64_t now)
 {
 	struct broker *b = &c->brokers[broker];
 	enum broker_state s = b->state;
 	bool outage_over;
 
-	if (!b->sock_open || s == BS_FAILED || s == BS_IDLE)
+	if (slot >= BROKER_MAX_ADDRS || !(b->slots & 1u << slot) ||
+	    s == BS_FAILED || s == BS_IDLE)
 		return;
+	if (b->slots != 1) {
+		char at[ADDR_STRLEN];
+
+		(void)addr_format(&b->addrs[slot], true, at, sizeof(at));
+		log_debug("%s: answered at %s", b->name, at);
+		adopt_slot(c, b, slot);
+	}
 	outage_over = reachable(b, now);
 	switch (m->type) {
 	case PROTO_USAGE:
@@ -807,10 +886,17 @@ void client_on_msg(struct client *c, unsigned broker,
 	settle(c, now);
 }
 
-void client_on_sock_error(struct client *c, unsigned broker, int err,
-			  int64_t now)
+void client_on_sock_error(struct client *c, unsigned broker, unsigned slot,
+			  int err, int64_t now)
 {
-	sock_error(c, &c->brokers[broker], err, now);
+	struct broker *b = &c->brokers[broker];
+
+	if (slot >= BROKER_MAX_ADDRS || !(b->slots & 1u << slot))
+		return;
+	/* One address of several that cannot be used: the others go on. */
+	if ((err == ECONNREFUSED || is_network_error(err)) && drop_slot(c, b, slot))
+		return;
+	sock_error(c, b, err, now);
 	settle(c, now);
 }
 
@@ -833,7 +919,7 @@ static void settle(struct client *c, int64_t now)
 static void sock_error(struct client *c, struct broker *b, int err,
 		       int64_t now)
 {
-	if (!b->sock_open)
+	if (!b->slots)
 		return;
 	if (err == ECONNREFUSED) {
 		b->at.refusals++; /* ICMP port unreachable: the broker may be gone */
@@ -1050,14 +1136,8 @@ static void broker_on_timer(struct client *c, struct broker *b, int64_t now)
 	case BS_GET_USAGE:
 		if (now < b->timer)
 			break;
-		if (b->naddrs > 1) {
-			/* Each address in turn, of either family, so one that
-			 * cannot be reached does not hide the others for a
-			 * whole round: the first to answer is the one. */
-			attempt_reset(c, b);
-			open_and_query(c, b, now);
-			break;
-		}
+		/* the addresses let go may work by now */
+		(void)open_slots(c, b);
 		b->timer = usage_retry(c, b, now);
 		send_usage(c, b, now);
 		break;

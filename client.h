@@ -102,12 +102,23 @@ struct client_ops {
 	int (*resolve)(void *ctx, unsigned broker, const char *host,
 		       union sockaddr_inet *addrs, unsigned max);
 	void (*resolve_cancel)(void *ctx, unsigned broker);
+	/*
+	 * A broker's sockets, by slot.  It has one, slot 0, except while it
+	 * is asked for USAGE: then every address of its name is asked at
+	 * once, slot k being the socket to the k-th address resolve() gave.
+	 * The first to hear back is adopted and becomes slot 0; the client
+	 * closes the others before.
+	 */
 	/* Open a fresh UDP socket connected to `to` (new source port). */
-	int (*open)(void *ctx, unsigned broker, const union sockaddr_inet *to);
-	void (*close)(void *ctx, unsigned broker);
+	int (*open)(void *ctx, unsigned broker, unsigned slot,
+		    const union sockaddr_inet *to);
+	void (*close)(void *ctx, unsigned broker, unsigned slot);
 	/* 0 or -errno; -ECONNREFUSED: the datagram was not sent because the
 	 * socket held a refusal (ICMP port unreachable) from before. */
-	int (*send)(void *ctx, unsigned broker, const uint8_t *p, size_t n);
+	int (*send)(void *ctx, unsigned broker, unsigned slot, const uint8_t *p,
+		    size_t n);
+	/* Slot (not 0) becomes slot 0, which is closed. */
+	void (*adopt)(void *ctx, unsigned broker, unsigned slot);
 	/* Create the kernel tunnel and session over the broker's socket;
 	 * 0 or -errno. */
 	int (*tunnel_create)(void *ctx, unsigned broker,
@@ -145,11 +156,12 @@ void client_link(struct client *c, bool up, int64_t now);
 
 void client_on_timer(struct client *c, int64_t now);
 int64_t client_next_deadline(const struct client *c);
-void client_on_msg(struct client *c, unsigned broker,
+/* A datagram, or an error (ICMP, send failure), on one of the broker's
+ * sockets (slot, see client_ops). */
+void client_on_msg(struct client *c, unsigned broker, unsigned slot,
 		   const struct proto_msg *m, int64_t now);
-/* An error reported by the broker's socket (ICMP, send failure). */
-void client_on_sock_error(struct client *c, unsigned broker, int err,
-			  int64_t now);
+void client_on_sock_error(struct client *c, unsigned broker, unsigned slot,
+			  int err, int64_t now);
 /* The answer to a pending resolve: n > 0 addresses, or n = -errno
  * (-ETIMEDOUT: the resolver gave up).  The client has no timeout of its
  * own for a pending resolve: the resolver's schedule is the only one. */

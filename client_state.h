@@ -172,7 +172,7 @@ struct broker {
 	int index;
 	int64_t timer; /* the state's own timer: resend, retry */
 	const struct client_config *cfg;
-	bool sock_open;
+	uint8_t slots; /* open sockets: bit k for slot k (client_ops) */
 	bool refused_pending; /* a send found a refusal the socket held */
 	bool unique_known; /* sent features in a TUNNEL reply, in this run */
 	bool wan_down;
@@ -197,10 +197,9 @@ struct broker {
 
 	struct broker_tunnel tun;
 
-	union sockaddr_inet addrs[BROKER_MAX_ADDRS];
+	union sockaddr_inet addrs[BROKER_MAX_ADDRS]; /* with the port */
 	unsigned naddrs;
-	unsigned addr_next;
-	union sockaddr_inet addr; /* the address the socket is connected to */
+	union sockaddr_inet addr; /* slot 0's, or the first slot's */
 	uint16_t port;
 	char host[256];
 	char name[272]; /* host:port, for logs */

@@ -59,13 +59,13 @@ struct watch {
 	unsigned arg; /* the broker's index, for its watches */
 };
 
-/* Per broker its socket and its resolver, then the link, the hooks and
+/* Per broker its sockets and its resolver, then the link, the hooks and
  * the clock of the state machine (or of the netlink retry). */
-enum { MAX_WATCHES = 2 * CLIENT_MAX_BROKERS + 3 };
+enum { MAX_WATCHES = (BROKER_MAX_ADDRS + 1) * CLIENT_MAX_BROKERS + 3 };
 
 struct broker_io {
-	int fd;
-	union sockaddr_inet peer; /* what fd is connected to */
+	int fd[BROKER_MAX_ADDRS];                /* by slot (client_ops) */
+	union sockaddr_inet peer[BROKER_MAX_ADDRS]; /* what fd[k] is connected to */
 	struct dns_query dns;
 	char name[CLI_HOST_MAX + 10]; /* host:port or [v6]:port, for logs */
 	bool said_family, said_scope; /* usable_addrs() logged why, once */
@@ -195,7 +195,8 @@ static void io_resolve_cancel(void *ctx, unsigned i)
 	dns_query_cancel(&a->bio[i].dns);
 }
 
-static int io_open(void *ctx, unsigned i, const union sockaddr_inet *to)
+static int io_open(void *ctx, unsigned i, unsigned slot,
+		   const union sockaddr_inet *to)
 {
 	struct app *a = ctx;
 	bool v6 = to->sa.sa_family == AF_INET6;
@@ -221,8 +222,8 @@ static int io_open(void *ctx, unsigned i, const union sockaddr_inet *to)
 		goto fail;
 	if (connect(fd, &to->sa, addr_len(to)) < 0)
 		goto fail;
-	a->bio[i].fd = fd;
-	a->bio[i].peer = *to;
+	a->bio[i].fd[slot] = fd;
+	a->bio[i].peer[slot] = *to;
 	return 0;
 fail:
 	err = -errno;
@@ -230,19 +231,29 @@ fail:
 	return err;
 }
 
-static void io_close(void *ctx, unsigned i)
+static void io_close(void *ctx, unsigned i, unsigned slot)
 {
 	struct app *a = ctx;
 
-	if (a->bio[i].fd >= 0)
-		close(a->bio[i].fd);
-	a->bio[i].fd = -1;
+	if (a->bio[i].fd[slot] >= 0)
+		close(a->bio[i].fd[slot]);
+	a->bio[i].fd[slot] = -1;
 }
 
-static int io_send(void *ctx, unsigned i, const uint8_t *p, size_t n)
+static void io_adopt(void *ctx, unsigned i, unsigned slot)
+{
+	struct broker_io *io = &((struct app *)ctx)->bio[i];
+
+	io->fd[0] = io->fd[slot];
+	io->peer[0] = io->peer[slot];
+	io->fd[slot] = -1;
+}
+
+static int io_send(void *ctx, unsigned i, unsigned slot, const uint8_t *p,
+		   size_t n)
 {
 	struct app *a = ctx;
-	int fd = a->bio[i].fd;
+	int fd = a->bio[i].fd[slot];
 
 	if (fd < 0)
 		return -EBADF;
@@ -278,7 +289,7 @@ static int io_tunnel_create(void *ctx, unsigned i, const struct tunnel_params *t
 			       .peer_tunnel_id = t->peer_tunnel_id,
 			       .session_id = t->session_id,
 			       .peer_session_id = t->peer_session_id,
-			       .fd = a->bio[i].fd, .ifname = a->cfg.ifname };
+			       .fd = a->bio[i].fd[0], .ifname = a->cfg.ifname };
 	const char *name = a->bio[i].name;
 	bool replaced;
 	int r;
@@ -417,6 +428,7 @@ static const struct client_ops app_ops = {
 	.open = io_open,
 	.close = io_close,
 	.send = io_send,
+	.adopt = io_adopt,
 	.tunnel_create = io_tunnel_create,
 	.tunnel_delete = io_tunnel_delete,
 	.set_mtu = io_set_mtu,
@@ -428,8 +440,9 @@ static const struct client_ops app_ops = {
 /* One datagram per wakeup: an idle tunnel then costs one recv per message
  * instead of a second one that only says EAGAIN, and a flood cannot keep
  * the loop here. */
-static void read_broker(struct app *a, unsigned i, int64_t now)
+static void read_broker(struct app *a, unsigned arg, int64_t now)
 {
+	unsigned i = arg / BROKER_MAX_ADDRS, slot = arg % BROKER_MAX_ADDRS;
 	struct broker_io *io = &a->bio[i];
 	uint8_t buf[PROTO_MAX_DGRAM];
 	union sockaddr_inet from = { 0 };
@@ -437,16 +450,16 @@ static void read_broker(struct app *a, unsigned i, int64_t now)
 	struct proto_msg m;
 	ssize_t n;
 
-	n = recvfrom(io->fd, buf, sizeof(buf), 0, &from.sa, &fl);
+	n = recvfrom(io->fd[slot], buf, sizeof(buf), 0, &from.sa, &fl);
 	if (n < 0) {
 		if (errno != EAGAIN && errno != EINTR)
-			client_on_sock_error(&a->client, i, errno, now);
+			client_on_sock_error(&a->client, i, slot, errno, now);
 		return;
 	}
-	if (!tunnel_from_broker(&from, fl, &io->peer))
+	if (!tunnel_from_broker(&from, fl, &io->peer[slot]))
 		return;
 	if (proto_decode(buf, (size_t)n, PROTO_FROM_BROKER, &m) == 0)
-		client_on_msg(&a->client, i, &m, now);
+		client_on_msg(&a->client, i, slot, &m, now);
 }
 
 /* The resolver's one entry, for its socket readable and its deadline. */
@@ -779,9 +792,12 @@ static int setup(struct app *a)
 
 		specs[i] = (struct client_broker){ .host = s->host, .port = s->port };
 		(void)cli_format_broker(s, a->bio[i].name, sizeof(a->bio[i].name));
-		a->bio[i].fd = -1;
 		dns_query_init(&a->bio[i].dns);
-		watch_add(a, &a->bio[i].fd, NULL, read_broker, NULL, i);
+		for (unsigned k = 0; k < BROKER_MAX_ADDRS; k++) {
+			a->bio[i].fd[k] = -1;
+			watch_add(a, &a->bio[i].fd[k], NULL, read_broker, NULL,
+				  i * BROKER_MAX_ADDRS + k);
+		}
 		watch_add(a, &a->bio[i].dns.fd, &a->bio[i].dns.deadline, dns_step,
 			  dns_step, i);
 	}

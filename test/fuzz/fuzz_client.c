@@ -2,11 +2,13 @@
 /*
  * The client's whole inbound path with the I/O stubbed: the input is a
  * script of records, each [op][len][len bytes], that delivers datagrams
- * from either of two brokers (decoded as l2tpd.c decodes them), moves the
+ * from either of two brokers, the second with an IPv6 and an IPv4 address,
+ * on either socket slot (decoded as l2tpd.c decodes them), moves the
  * clock, reports socket errors (and refusals found by sends) or stops,
  * reselects and kicks the client,
  * and takes the link down and up.
- * Invariants: hooks stay paired and a stopped client holds nothing.
+ * Invariants: hooks stay paired, sockets are opened and closed once per
+ * slot, and a stopped client holds nothing.
  */
 #include <assert.h>
 #include <errno.h>
@@ -18,6 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 struct stub {
 	int ups, downs, kernel, sockets;
+	uint8_t slots[2];
 	int fail_tunnel;
 	unsigned refuse_sends;
 	uint32_t rnd;
@@ -29,33 +32,53 @@ static int s_resolve(void *ctx, unsigned b, const char *host,
 		     union sockaddr_inet *addrs, unsigned max)
 {
 	(void)ctx;
-	assert(b < 2 && host[0] && max >= 1);
+	assert(b < 2 && host[0] && max >= 2);
 	addrs[0] = (union sockaddr_inet){ .in = {
 		.sin_family = AF_INET,
 		.sin_addr.s_addr = htonl(0x0A000001 + b) } };
-	return 1;
+	if (b == 0)
+		return 1;
+	addrs[1] = addrs[0];
+	addrs[0] = (union sockaddr_inet){ .in6 = { .sin6_family = AF_INET6 } };
+	addrs[0].in6.sin6_addr.s6_addr[0] = 0xfd;
+	addrs[0].in6.sin6_addr.s6_addr[15] = 2;
+	return 2;
 }
 
 static void s_resolve_cancel(void *ctx, unsigned b) { (void)ctx; (void)b; }
 
-static int s_open(void *ctx, unsigned b, const union sockaddr_inet *to)
+static int s_open(void *ctx, unsigned b, unsigned slot,
+		  const union sockaddr_inet *to)
 {
 	(void)ctx;
-	assert(to->in.sin_family == AF_INET &&
+	assert(slot < 2 && !(st.slots[b] & 1u << slot));
+	assert(to->sa.sa_family == AF_INET6 ||
 	       to->in.sin_addr.s_addr == htonl(0x0A000001 + b));
+	st.slots[b] |= (uint8_t)(1u << slot);
 	st.sockets++;
 	return 0;
 }
 
-static void s_close(void *ctx, unsigned b)
+static void s_close(void *ctx, unsigned b, unsigned slot)
 {
-	(void)ctx; (void)b;
+	(void)ctx;
+	assert(st.slots[b] & 1u << slot);
+	st.slots[b] &= (uint8_t)~(1u << slot);
 	st.sockets--;
 }
 
-static int s_send(void *ctx, unsigned b, const uint8_t *p, size_t n)
+static void s_adopt(void *ctx, unsigned b, unsigned slot)
 {
-	(void)ctx; (void)b;
+	(void)ctx;
+	assert(slot == 1 && st.slots[b] == 2);
+	st.slots[b] = 1;
+}
+
+static int s_send(void *ctx, unsigned b, unsigned slot, const uint8_t *p,
+		  size_t n)
+{
+	(void)ctx;
+	assert(st.slots[b] & 1u << slot);
 	assert(n >= PROTO_MIN_DGRAM && n <= PROTO_MAX_DGRAM && p[0] == 0x80);
 	if (st.refuse_sends) {
 		st.refuse_sends--;
@@ -113,6 +136,7 @@ static const struct client_ops ops = {
 	.open = s_open,
 	.close = s_close,
 	.send = s_send,
+	.adopt = s_adopt,
 	.tunnel_create = s_tunnel_create,
 	.tunnel_delete = s_tunnel_delete,
 	.set_mtu = s_set_mtu,
@@ -141,7 +165,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	while (i + 2 <= size) {
 		uint8_t op = data[i], len = data[i + 1];
 		const uint8_t *arg = data + i + 2;
-		unsigned b = (op >> 3) & 1;
+		unsigned b = (op >> 3) & 1, slot = (op >> 4) & 1;
 		struct proto_msg m;
 
 		if (len > size - i - 2)
@@ -152,7 +176,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 1:
 		case 2:
 			if (proto_decode(arg, len, PROTO_FROM_BROKER, &m) == 0)
-				client_on_msg(&c, b, &m, now);
+				client_on_msg(&c, b, slot, &m, now);
 			break;
 		case 3: {
 			int64_t step = (int64_t)(len ? len : 1) * 250;
@@ -163,7 +187,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		}
 		case 4:
-			client_on_sock_error(&c, b, len & 1 ? ECONNREFUSED : ENETUNREACH, now);
+			client_on_sock_error(&c, b, slot,
+					     len & 1 ? ECONNREFUSED : ENETUNREACH, now);
 			break;
 		case 5:
 			st.fail_tunnel = len & 1;

@@ -441,6 +441,10 @@ SUITE(cli_ipv6)
 	CHECK(test_is_addr(&opt.local, "fe80::2", lo));
 	CHECK_EQ(PARSE_OK("-l", "fe80::2%5"), 0);
 	CHECK(test_is_addr(&opt.local, "fe80::2", 5));
+	/* an IPv4-mapped address is IPv4 on the wire: brokers of that family */
+	CHECK_EQ(PARSE_OK("-l", "::ffff:192.0.2.9"), 0);
+	CHECK_EQ(opt.local.sa.sa_family, AF_INET);
+	CHECK(test_is_addr(&opt.local, "192.0.2.9", 0));
 	bad(PARSE_OK("-l", "fe80::2%no-such-if0"), "-l", "no such interface");
 	bad(PARSE_OK("-l", "[::1]"), "-l", "[::1]");
 	bad(PARSE_OK("-l", "::1:"), "-l", "::1:");

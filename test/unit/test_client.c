@@ -56,6 +56,7 @@ struct ev {
 	uint32_t sid, psid, ptid;
 	const char *name;   /* EV_HOOK */
 	union sockaddr_inet to; /* EV_OPEN */
+	unsigned slot;      /* EV_OPEN, EV_CLOSE, EV_SEND */
 };
 
 /* What the stubs do and what they have seen (the event log is apart so a
@@ -66,12 +67,13 @@ struct stub {
 	 * V6_V4: both, IPv6 first */
 	enum { V4, V6, V6_V4 } family[MAXB];
 	int open_err;
+	int open_err6; /* for IPv6 addresses only */
 	int send_err;
 	unsigned send_refused; /* sends that find a refusal the socket held */
 	int create_err;
 	int mtu_err;
 	uint32_t rnd;
-	bool sock[MAXB];
+	uint8_t sock[MAXB]; /* open slots: bit k for slot k */
 	bool kernel[MAXB];
 	bool up[MAXB];
 	unsigned resolves, cancels, opens, closes, sends, creates, deletes;
@@ -195,10 +197,15 @@ static void s_resolve_cancel(void *ctx, unsigned b)
 	ev_add(EV_CANCEL, (int)b);
 }
 
-static int s_open(void *ctx, unsigned b, const union sockaddr_inet *to)
+static int s_open(void *ctx, unsigned b, unsigned slot,
+		  const union sockaddr_inet *to)
 {
+	struct ev *e;
+
 	(void)ctx;
-	INVARIANT(!st.sock[b]); /* a second socket would leak the first */
+	INVARIANT(slot < BROKER_MAX_ADDRS);
+	/* a second socket in a slot would leak the first */
+	INVARIANT(!(st.sock[b] & 1u << slot));
 	INVARIANT(addr_port(to) == brk[b].port);
 	if (to->sa.sa_family == AF_INET6)
 		INVARIANT(st.family[b] != V4 && to->in6.sin6_addr.s6_addr[15] == 1 + b &&
@@ -207,28 +214,40 @@ static int s_open(void *ctx, unsigned b, const union sockaddr_inet *to)
 		INVARIANT(to->sa.sa_family == AF_INET && st.family[b] != V6 &&
 			  ntohl(to->in.sin_addr.s_addr) == 0xC0000201u + b);
 	st.opens++;
-	ev_add(EV_OPEN, (int)b)->to = *to;
-	if (st.open_err)
-		return st.open_err;
-	st.sock[b] = true;
+	e = ev_add(EV_OPEN, (int)b);
+	e->to = *to;
+	e->slot = slot;
+	if (st.open_err || (to->sa.sa_family == AF_INET6 && st.open_err6))
+		return st.open_err ? st.open_err : st.open_err6;
+	st.sock[b] |= (uint8_t)(1u << slot);
 	return 0;
 }
 
-static void s_close(void *ctx, unsigned b)
+static void s_close(void *ctx, unsigned b, unsigned slot)
 {
 	(void)ctx;
-	INVARIANT(st.sock[b]);
-	st.sock[b] = false;
+	INVARIANT(slot < BROKER_MAX_ADDRS && st.sock[b] & 1u << slot);
+	st.sock[b] &= (uint8_t)~(1u << slot);
 	st.closes++;
-	ev_add(EV_CLOSE, (int)b);
+	ev_add(EV_CLOSE, (int)b)->slot = slot;
 }
 
-static int s_send(void *ctx, unsigned b, const uint8_t *p, size_t n)
+static void s_adopt(void *ctx, unsigned b, unsigned slot)
+{
+	(void)ctx;
+	INVARIANT(slot > 0 && slot < BROKER_MAX_ADDRS);
+	INVARIANT(st.sock[b] == 1u << slot); /* the others closed before */
+	st.sock[b] = 1;
+}
+
+static int s_send(void *ctx, unsigned b, unsigned slot, const uint8_t *p,
+		  size_t n)
 {
 	struct ev *e = ev_add(EV_SEND, (int)b);
 
 	(void)ctx;
-	INVARIANT(st.sock[b]);
+	e->slot = slot;
+	INVARIANT(slot < BROKER_MAX_ADDRS && st.sock[b] & 1u << slot);
 	INVARIANT(proto_decode(p, n, PROTO_FROM_CLIENT, &e->m) == 0);
 	if (e->m.type != PROTO_PMTUD)
 		INVARIANT(n >= PROTO_MIN_DGRAM);
@@ -348,6 +367,7 @@ static const struct client_ops stub_ops = {
 	.open = s_open,
 	.close = s_close,
 	.send = s_send,
+	.adopt = s_adopt,
 	.tunnel_create = s_tunnel_create,
 	.tunnel_delete = s_tunnel_delete,
 	.set_mtu = s_set_mtu,
@@ -547,7 +567,7 @@ static void run_to(int64_t t)
 
 static void rx(int b, struct proto_msg m)
 {
-	client_on_msg(&cl, b, &m, now_ms);
+	client_on_msg(&cl, b, 0, &m, now_ms);
 }
 
 /* Through the wire format, exactly as l2tpd.c hands datagrams over. */
@@ -562,7 +582,7 @@ static void rx_wire(int b, struct proto_msg m)
 		return;
 	INVARIANT(proto_decode(buf, (size_t)n, PROTO_FROM_BROKER, &d) == 0);
 	INVARIANT(d.type == m.type);
-	client_on_msg(&cl, b, &d, now_ms);
+	client_on_msg(&cl, b, 0, &d, now_ms);
 }
 
 static struct proto_msg m_usage(uint16_t u)
@@ -644,7 +664,7 @@ static void run_fed(int i, int64_t t)
 static bool all_closed(void)
 {
 	for (unsigned i = 0; i < MAXB; i++)
-		if (st.sock[i] || brk[i].sock_open)
+		if (st.sock[i] || brk[i].slots)
 			return false;
 	return true;
 }
@@ -1206,12 +1226,9 @@ SUITE(client_pmtu_ipv6)
 	CHECK_EQ(last_sent(0, PROTO_PMTU_NTFY)->m.value, 1446);
 }
 
-/* A name with both families: each address is a candidate, in the
- * resolver's order; brokers of either family answer in one round. */
+/* Brokers of either family answer in one round. */
 SUITE(client_mixed_families)
 {
-	const struct ev *e;
-
 	/* -g: an IPv6 broker and an IPv4 one; the first to answer wins */
 	setup(2, SELECT_FIRST, 0);
 	st.family[0] = V6;
@@ -1234,36 +1251,173 @@ SUITE(client_mixed_families)
 	CHECK_EQ(brk[0].state, BS_KEEPALIVE);
 	CHECK_EQ(brk[0].addr.sa.sa_family, AF_INET6);
 
-	/* one name, IPv6 then IPv4: the IPv6 address first; unanswered, the
-	 * USAGE resend goes to the IPv4 one on a new socket, then back */
+}
+
+/* Through the wire format, on one socket slot of broker b. */
+static void rx_slot(int b, unsigned slot, struct proto_msg m)
+{
+	uint8_t buf[PROTO_MAX_DGRAM];
+	struct proto_msg d;
+	ssize_t n = proto_encode(buf, sizeof(buf), PROTO_FROM_BROKER, &m);
+
+	INVARIANT(n >= PROTO_MIN_DGRAM);
+	if (n < 0)
+		return;
+	INVARIANT(proto_decode(buf, (size_t)n, PROTO_FROM_BROKER, &d) == 0);
+	client_on_msg(&cl, b, slot, &d, now_ms);
+}
+
+/* Datagrams of a type sent on one slot of broker b. */
+static unsigned n_sent_slot(int b, unsigned slot, int type)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < nev; i++)
+		n += evlog[i].kind == EV_SEND && evlog[i].b == b &&
+		     evlog[i].slot == slot && evlog[i].m.type == type;
+	return n;
+}
+
+/* A name with an IPv6 and an IPv4 address: USAGE (and COOKIE) goes to
+ * both at once, one socket each; the first to answer is the broker's
+ * address, the other socket is closed; an address that cannot be used is
+ * let go while the other is still asked. */
+SUITE(client_name_both_families)
+{
+	const struct ev *e;
+
+	/* both asked at once, on slots 0 (IPv6) and 1 (IPv4) */
 	setup(1, SELECT_FIRST, 0);
 	st.family[0] = V6_V4;
 	start(0);
-	e = find_ev(EV_OPEN, 0, 0);
-	CHECK(e != NONE && e->to.sa.sa_family == AF_INET6 && e->t == 0);
 	CHECK_EQ(brk[0].naddrs, 2);
-	CHECK_EQ(n_sent(0, PROTO_USAGE), 1);
-	run_to(T_RESEND - 1);
-	CHECK_EQ(n_ev(EV_OPEN, 0), 1);
+	CHECK_EQ(n_ev(EV_OPEN, 0), 2);
+	e = find_ev(EV_OPEN, 0, 0);
+	CHECK(e != NONE && e->slot == 0 && e->to.sa.sa_family == AF_INET6 &&
+	      addr_port(&e->to) == 8942 && e->t == 0);
+	e = find_ev(EV_OPEN, 0, 1);
+	CHECK(e != NONE && e->slot == 1 && e->to.sa.sa_family == AF_INET &&
+	      addr_port(&e->to) == 8942 && e->t == 0);
+	CHECK_EQ(st.sock[0], 3);
+	CHECK_EQ(n_sent_slot(0, 0, PROTO_USAGE), 1);
+	CHECK_EQ(n_sent_slot(0, 1, PROTO_USAGE), 1);
+	CHECK_EQ(n_sent_slot(0, 0, PROTO_COOKIE), 1);
+	CHECK_EQ(n_sent_slot(0, 1, PROTO_COOKIE), 1);
+	/* unanswered: asked again on the same two sockets */
 	run_to(T_RESEND);
 	CHECK_EQ(n_ev(EV_OPEN, 0), 2);
+	CHECK_EQ(n_ev(EV_CLOSE, 0), 0);
+	CHECK_EQ(n_sent_slot(0, 0, PROTO_USAGE), 2);
+	CHECK_EQ(n_sent_slot(0, 1, PROTO_USAGE), 2);
+	/* the IPv4 address answers: its socket is the broker's, the IPv6
+	 * one is closed, and the tunnel goes over IPv4 */
+	run_to(T_RESEND + 50);
+	rx_slot(0, 1, m_usage(10));
 	CHECK_EQ(n_ev(EV_CLOSE, 0), 1);
-	CHECK(ev_pos(find_ev(EV_CLOSE, 0, 0)) < ev_pos(find_ev(EV_OPEN, 0, 1)));
-	e = find_ev(EV_OPEN, 0, 1);
-	CHECK(e != NONE && e->to.sa.sa_family == AF_INET &&
-	      addr_port(&e->to) == 8942);
-	CHECK_EQ(n_sent(0, PROTO_USAGE), 2);
-	CHECK(last_sent(0, PROTO_USAGE)->t == T_RESEND);
-	run_to(2 * T_RESEND);
-	CHECK_EQ(find_ev(EV_OPEN, 0, 2)->to.sa.sa_family, AF_INET6);
-	run_to(3 * T_RESEND);
-	CHECK_EQ(n_ev(EV_OPEN, 0), 4);
+	CHECK_EQ(find_ev(EV_CLOSE, 0, 0)->slot, 0);
+	CHECK_EQ(st.sock[0], 1);
+	CHECK_EQ(brk[0].slots, 1);
 	CHECK_EQ(brk[0].addr.sa.sa_family, AF_INET);
-	rx_wire(0, m_usage(10));
+	CHECK_EQ(addr_port(&brk[0].addr), 8942);
+	CHECK_EQ(cl.selected, 0);
+	rx_slot(0, 1, m_cookie(1)); /* late, on the slot adopted away: dropped */
+	CHECK_EQ(brk[0].state, BS_GET_COOKIE);
 	rx_wire(0, m_cookie(1));
+	CHECK_EQ(brk[0].state, BS_GET_TUNNEL);
+	CHECK_EQ(n_sent_slot(0, 0, PROTO_PREPARE), 1);
 	rx_wire(0, m_tunnel(100, 1));
 	CHECK_EQ(brk[0].state, BS_KEEPALIVE);
 	CHECK_EQ(sent(0, PROTO_PMTUD, 0)->len, 1306);
+	CHECK_EQ(n_ev(EV_OPEN, 0), 2);
+
+	/* the IPv6 address answers first: the IPv4 socket is closed */
+	setup(1, SELECT_FIRST, 0);
+	st.family[0] = V6_V4;
+	start(0);
+	run_to(40);
+	rx_slot(0, 0, m_cookie(2)); /* any datagram: this address works */
+	CHECK_EQ(st.sock[0], 1);
+	CHECK_EQ(find_ev(EV_CLOSE, 0, 0)->slot, 1);
+	CHECK_EQ(brk[0].addr.sa.sa_family, AF_INET6);
+	CHECK_EQ(brk[0].state, BS_GET_USAGE);
+	rx_slot(0, 0, m_usage(3));
+	CHECK_EQ(brk[0].state, BS_GET_TUNNEL); /* the cookie came with it */
+	rx_wire(0, m_tunnel(100, 1));
+	CHECK_EQ(brk[0].state, BS_KEEPALIVE);
+	CHECK_EQ(sent(0, PROTO_PMTUD, 0)->len, 1286);
+
+	/* no IPv6 route: the IPv6 address is let go, the IPv4 one asked on
+	 * alone; at the resend the IPv6 one is tried again */
+	setup(1, SELECT_FIRST, 0);
+	st.family[0] = V6_V4;
+	st.open_err6 = -ENETUNREACH;
+	start(0);
+	CHECK_EQ(n_ev(EV_OPEN, 0), 2);
+	CHECK_EQ(st.sock[0], 2);
+	CHECK_EQ(brk[0].state, BS_GET_USAGE);
+	CHECK_EQ(n_sent_slot(0, 1, PROTO_USAGE), 1);
+	CHECK_EQ(n_sent_slot(0, 0, PROTO_USAGE), 0);
+	run_to(T_RESEND);
+	CHECK_EQ(n_ev(EV_OPEN, 0), 3);
+	CHECK_EQ(find_ev(EV_OPEN, 0, 2)->slot, 0);
+	st.open_err6 = 0;
+	run_to(2 * T_RESEND);
+	CHECK_EQ(st.sock[0], 3);
+	CHECK_EQ(n_sent_slot(0, 0, PROTO_USAGE), 1);
+	CHECK_EQ(n_sent_slot(0, 1, PROTO_USAGE), 3);
+	CHECK_EQ(brk[0].last_error, 0);
+
+	/* a send that finds no route on one slot drops that slot only */
+	setup(1, SELECT_FIRST, 0);
+	st.family[0] = V6_V4;
+	start(0);
+	run_to(100);
+	client_on_sock_error(&cl, 0, 0, ENETUNREACH, now_ms);
+	CHECK_EQ(st.sock[0], 2);
+	CHECK_EQ(brk[0].state, BS_GET_USAGE);
+	CHECK_EQ(brk[0].fail_streak, 0);
+	/* nobody on the port of the other: it is the last, so it is a
+	 * refusal as with one address (asked again soon, not dropped) */
+	client_on_sock_error(&cl, 0, 1, ECONNREFUSED, now_ms);
+	CHECK_EQ(st.sock[0], 2);
+	CHECK(brk[0].refused_since != 0);
+	CHECK(client_next_deadline(&cl) <= now_ms + T_REFUSED_RETRY * 5 / 4);
+	/* a datagram on the slot dropped is not taken */
+	rx_slot(0, 0, m_usage(1));
+	CHECK_EQ(brk[0].state, BS_GET_USAGE);
+	rx_slot(0, 1, m_usage(1));
+	CHECK_EQ(brk[0].state, BS_GET_COOKIE);
+	CHECK_EQ(brk[0].refused_since, 0);
+
+	/* a refusal on one address while the other is asked: that one goes,
+	 * and the broker is not taken for a restarting one */
+	setup(1, SELECT_FIRST, 0);
+	st.family[0] = V6_V4;
+	start(0);
+	run_to(100);
+	client_on_sock_error(&cl, 0, 0, ECONNREFUSED, now_ms);
+	CHECK_EQ(st.sock[0], 2);
+	CHECK_EQ(brk[0].refused_since, 0);
+	CHECK_EQ(client_next_deadline(&cl), T_RESEND);
+	/* both unreachable: the broker backs off as with one address */
+	client_on_sock_error(&cl, 0, 1, ENETUNREACH, now_ms);
+	CHECK_EQ(st.sock[0], 0);
+	CHECK_EQ(brk[0].state, BS_REINIT);
+	CHECK_EQ(brk[0].last_error, ENETUNREACH);
+
+	/* -g over two names, each with both families: the first answer of
+	 * any address of the first name wins it */
+	setup(2, SELECT_FIRST, 0);
+	st.family[0] = V6_V4;
+	st.family[1] = V6_V4;
+	start(0);
+	CHECK_EQ(st.sock[0], 3);
+	CHECK_EQ(st.sock[1], 3);
+	run_to(30);
+	rx_slot(0, 1, m_usage(50));
+	CHECK_EQ(cl.selected, 0);
+	CHECK_EQ(st.sock[0], 1);
+	CHECK_EQ(brk[0].addr.sa.sa_family, AF_INET);
 }
 
 SUITE(client_pmtu)
@@ -1500,14 +1654,14 @@ SUITE(client_dead)
 	bring_up(0, 100, 1);
 	run_to(t0 + 3000);
 	log_clear();
-	client_on_sock_error(&cl, 0, ECONNREFUSED, now_ms);
+	client_on_sock_error(&cl, 0, 0, ECONNREFUSED, now_ms);
 	CHECK_EQ(n_small_probes(0), 1);
 	CHECK(client_next_deadline(&cl) > now_ms); /* nothing left overdue */
 	run_to(now_ms);
 	CHECK_EQ(n_small_probes(0), 1);
 	CHECK(sent(0, PROTO_PMTUD, 0) != NONE && sent(0, PROTO_PMTUD, 0)->t == t0 + 3000);
 	/* a second report while probing changes nothing */
-	client_on_sock_error(&cl, 0, ECONNREFUSED, now_ms);
+	client_on_sock_error(&cl, 0, 0, ECONNREFUSED, now_ms);
 	CHECK_EQ(n_small_probes(0), 1);
 	run_to(t0 + 3000 + SILENCE_PROBES * T_SILENCE_PROBE - 1);
 	CHECK_EQ(n_small_probes(0), SILENCE_PROBES);
@@ -1524,7 +1678,7 @@ SUITE(client_dead)
 	start(0);
 	bring_up(0, 100, 1);
 	run_to(2000);
-	client_on_sock_error(&cl, 0, ECONNREFUSED, now_ms);
+	client_on_sock_error(&cl, 0, 0, ECONNREFUSED, now_ms);
 	run_to(3500);
 	rx_wire(0, m_seq(PROTO_KEEPALIVE, 9));
 	log_clear();
@@ -1537,10 +1691,10 @@ SUITE(client_dead)
 	start(0);
 	rx_wire(0, m_usage(1));
 	rx_wire(0, m_cookie(1));
-	client_on_sock_error(&cl, 0, ECONNREFUSED, now_ms);
-	client_on_sock_error(&cl, 0, ECONNREFUSED, now_ms);
+	client_on_sock_error(&cl, 0, 0, ECONNREFUSED, now_ms);
+	client_on_sock_error(&cl, 0, 0, ECONNREFUSED, now_ms);
 	CHECK_EQ(brk[0].state, BS_GET_TUNNEL);
-	client_on_sock_error(&cl, 0, ECONNREFUSED, now_ms);
+	client_on_sock_error(&cl, 0, 0, ECONNREFUSED, now_ms);
 	CHECK(brk[0].state != BS_GET_TUNNEL);
 	/* restarting, not broken: asked again at once, then at the quick
 	 * pace */
@@ -1555,7 +1709,7 @@ SUITE(client_dead)
 	start(0);
 	bring_up(0, 100, 1);
 	run_to(1000);
-	client_on_sock_error(&cl, 0, ENETUNREACH, now_ms);
+	client_on_sock_error(&cl, 0, 0, ENETUNREACH, now_ms);
 	CHECK_EQ(brk[0].state, BS_KEEPALIVE);
 	CHECK_EQ(brk[0].tun.silence_probes, 1);
 	CHECK_EQ(st.downs, 0);
@@ -1572,7 +1726,7 @@ SUITE(client_dead)
 	start(0);
 	bring_up(0, 100, 1);
 	run_to(1000);
-	client_on_sock_error(&cl, 0, EHOSTUNREACH, now_ms);
+	client_on_sock_error(&cl, 0, 0, EHOSTUNREACH, now_ms);
 	rx_wire(0, m_seq(PROTO_KEEPALIVE, 3));
 	run_to(now_ms + 10 * T_SILENCE_PROBE);
 	CHECK_EQ(brk[0].state, BS_KEEPALIVE);
@@ -1597,8 +1751,8 @@ SUITE(client_dead)
 	rx_wire(0, m_usage(1));
 	rx_wire(0, m_cookie(1));
 	CHECK_EQ(brk[0].state, BS_GET_TUNNEL);
-	client_on_sock_error(&cl, 0, ECONNREFUSED, now_ms);
-	client_on_sock_error(&cl, 0, ECONNREFUSED, now_ms);
+	client_on_sock_error(&cl, 0, 0, ECONNREFUSED, now_ms);
+	client_on_sock_error(&cl, 0, 0, ECONNREFUSED, now_ms);
 	st.send_refused = 1;
 	step(); /* the PREPARE resend finds the third */
 	CHECK_EQ(brk[0].state, BS_GET_USAGE);
@@ -2034,7 +2188,7 @@ SUITE(client_stop)
 	log_clear();
 	rx_wire(0, m_seq(PROTO_KEEPALIVE, 1));
 	client_on_timer(&cl, now_ms + 100000);
-	client_on_sock_error(&cl, 0, ECONNREFUSED, now_ms);
+	client_on_sock_error(&cl, 0, 0, ECONNREFUSED, now_ms);
 	CHECK_EQ(nev, 0);
 
 	/* while collecting: no ERROR, no hook */
@@ -2230,7 +2384,7 @@ SUITE(client_net)
 	setup(2, SELECT_USAGE, 0);
 	st.resolve_ret[0] = 0;
 	start(0);
-	client_on_sock_error(&cl, 1, ECONNREFUSED, now_ms);
+	client_on_sock_error(&cl, 1, 0, ECONNREFUSED, now_ms);
 	run_to(3 * 2 * 2000 - 1);
 	CHECK_EQ(cl.phase, PHASE_COLLECT);
 	CHECK_EQ(brk[0].state, BS_RESOLVING);
@@ -2483,7 +2637,7 @@ SUITE(client_states)
 			for (unsigned j = 0; j < MAXB; j++) {
 				CHECK_EQ(st.up[j], brk[j].tun.hook_up);
 				CHECK_EQ(st.kernel[j], brk[j].tun.kernel_up);
-				CHECK_EQ(st.sock[j], brk[j].sock_open);
+				CHECK_EQ(st.sock[j], brk[j].slots);
 			}
 			/* and time goes on without trouble */
 			run_to(now_ms + 120000);
@@ -2496,7 +2650,7 @@ SUITE(client_states)
 
 			for (unsigned k = 0; k < sizeof(errs) / sizeof(errs[0]); k++) {
 				snap_restore(s);
-				client_on_sock_error(&cl, s->target, errs[k], now_ms);
+				client_on_sock_error(&cl, s->target, 0, errs[k], now_ms);
 				run_to(now_ms + 60000);
 				CHECK_EQ(st.ups - st.downs,
 					 brk[0].tun.hook_up + brk[1].tun.hook_up);
@@ -2780,7 +2934,7 @@ static void run_refused(int b, int64_t t)
 		step();
 		for (unsigned i = mark; i < nev; i++) {
 			if (evlog[i].kind == EV_SEND && evlog[i].b == b) {
-				client_on_sock_error(&cl, b, ECONNREFUSED, now_ms);
+				client_on_sock_error(&cl, b, 0, ECONNREFUSED, now_ms);
 				break;
 			}
 		}
@@ -2803,7 +2957,7 @@ SUITE(client_restart)
 	rx_wire(0, m_error(PROTO_ERR_BROKER_SHUTDOWN));
 	CHECK_EQ(st.downs, 1);
 	CHECK_EQ(sent(0, PROTO_USAGE, 0)->t, t0);
-	client_on_sock_error(&cl, 0, ECONNREFUSED, now_ms);
+	client_on_sock_error(&cl, 0, 0, ECONNREFUSED, now_ms);
 	run_refused(0, t0 + 30000);
 	CHECK(n_sent(0, PROTO_USAGE) >= 30000 / 250);
 	for (unsigned k = 1; k < n_sent(0, PROTO_USAGE); k++) {
@@ -2834,7 +2988,7 @@ SUITE(client_restart)
 	/* refused for longer than a minute: back to the usual pace */
 	setup(1, SELECT_FIRST, 0);
 	start(0);
-	client_on_sock_error(&cl, 0, ECONNREFUSED, now_ms);
+	client_on_sock_error(&cl, 0, 0, ECONNREFUSED, now_ms);
 	run_refused(0, T_REFUSED_FAST - 1);
 	CHECK_EQ(cl.phase, PHASE_COLLECT);
 	log_clear();
@@ -2852,7 +3006,7 @@ SUITE(client_restart)
 	bring_up(0, 100, 1);
 	run_fed(0, 20000);
 	log_clear();
-	client_on_sock_error(&cl, 0, ECONNREFUSED, now_ms);
+	client_on_sock_error(&cl, 0, 0, ECONNREFUSED, now_ms);
 	run_refused(0, 20000 + SILENCE_PROBES * T_SILENCE_PROBE + 1000);
 	CHECK_EQ(st.downs, 1);
 	CHECK(n_sent(0, PROTO_USAGE) >= 1000 / 250);
@@ -2927,7 +3081,7 @@ SUITE(client_next_candidate)
 	setup(2, SELECT_FIRST, 0);
 	start(0);
 	rx_wire(0, m_usage(1));
-	client_on_sock_error(&cl, 1, ENETUNREACH, now_ms);
+	client_on_sock_error(&cl, 1, 0, ENETUNREACH, now_ms);
 	CHECK_EQ(brk[1].state, BS_IDLE);
 	CHECK(!st.sock[1]);
 	run_to(4000);
@@ -3073,7 +3227,7 @@ SUITE(client_outage)
 	up_and_beating(t0, down);
 	client_link(&cl, false, now_ms);
 	log_clear();
-	client_on_sock_error(&cl, 0, ECONNREFUSED, now_ms);
+	client_on_sock_error(&cl, 0, 0, ECONNREFUSED, now_ms);
 	CHECK_EQ(n_sent(0, -1), 0);
 	CHECK_EQ(client_next_deadline(&cl), INT64_MAX);
 }
