@@ -33,7 +33,7 @@ stop_client
 # tunnel_ms N LOG: from t0 to the N-th "tunnel up" in LOG (the broker's
 # own wall-clock stamp).
 tunnel_ms() { echo $(( $(event_at "$1" 'tunnel up' "$2" || echo 999999999999999) - t0 )); }
-FAST=$((1000 * SLOW))
+FAST=$((1500 * SLOW))
 
 t0=$(now_ms)
 check "name with a dead IPv4 and a live IPv6 address: tunnel up" bring_up_at dead4-live6.l2tpd.test:$PORT
