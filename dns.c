@@ -779,8 +779,12 @@ static int settle(struct dns_query *q, union sockaddr_inet *out, int max,
 		    q->result[t] != DNS_WAITING && err == -ETIMEDOUT)
 			err = q->result[t];
 	}
-	if (waiting && !late)
+	if (waiting && !late) {
+		for (int t = 0; t < DNS_QTYPES; t++)
+			if (q->result[t] > 0 && q->deadline > now + DNS_SECOND_ANSWER_MS)
+				q->deadline = now + DNS_SECOND_ANSWER_MS;
 		return 0;
+	}
 	for (int t = 0; t < DNS_QTYPES; t++)
 		for (int i = 0; i < q->naddrs[t] && count < max; i++)
 			out[count++] = q->addrs[t][i];

@@ -6,7 +6,8 @@
  * UDP.
  *
  * The stub sends both questions together on one socket per attempt and
- * waits for both answers up to DNS_ATTEMPT_MS; it rotates through the
+ * waits for both answers up to DNS_ATTEMPT_MS, or DNS_SECOND_ANSWER_MS
+ * past the first one that has addresses; it rotates through the
  * servers, DNS_ROUNDS times over the list, so a query ends by itself
  * within DNS_QUERY_MAX_MS of its start: dns.c owns the whole schedule.
  *
@@ -28,6 +29,10 @@
 
 #define DNS_MAX_SERVERS 3
 #define DNS_ATTEMPT_MS 2000
+/* Once one question's addresses are in, how much longer the other one is
+ * waited for: both were sent together, so a later answer is one that a
+ * server (or a middlebox) dropped, not a slow one. */
+#define DNS_SECOND_ANSWER_MS 300
 #define DNS_ROUNDS 2 /* passes over the server list before giving up */
 #define DNS_QUERY_MAX_MS (DNS_ROUNDS * DNS_MAX_SERVERS * DNS_ATTEMPT_MS)
 #define DNS_NAME_MAX 253
