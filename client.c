@@ -121,6 +121,7 @@ static void adopt_slot(struct client *c, struct broker *b, unsigned slot)
 		c->ops->adopt(c->ctx, idx(b), slot);
 	b->slots = 1;
 	b->addr = b->addrs[slot];
+	report(c, b, NULL);
 }
 
 /* Errors that mean "no way to the broker right now" rather than a
@@ -493,9 +494,15 @@ static void start_prepare(struct client *c, struct broker *b, int64_t now)
 
 static void broker_select(struct client *c, struct broker *b, int64_t now)
 {
+	char at[ADDR_STRLEN] = "";
+
+	/* which of the name's addresses, when it has several */
+	if (b->naddrs > 1)
+		(void)addr_format(&b->addr, true, at, sizeof(at));
 	/* A loop line too: a broker that fails again and again is selected
 	 * again and again; the end of the loop brings the count. */
-	log_loop(b->name, LOG_INFO, "%s: selected (usage %u)", b->name, b->at.usage);
+	log_loop(b->name, LOG_INFO, "%s: selected (usage %u)%s%s", b->name,
+		 b->at.usage, *at ? " at " : "", at);
 	b->broken_since = now ? now : 1;
 	b->at.establish_deadline = now + T_ESTABLISH;
 	b->at.prepares_total = 0;
@@ -786,13 +793,8 @@ void client_on_msg(struct client *c, unsigned broker, unsigned slot,
 	if (slot >= BROKER_MAX_ADDRS || !(b->slots & 1u << slot) ||
 	    s == BS_FAILED || s == BS_IDLE)
 		return;
-	if (b->slots != 1) {
-		char at[ADDR_STRLEN];
-
-		(void)addr_format(&b->addrs[slot], true, at, sizeof(at));
-		log_debug("%s: answered at %s", b->name, at);
+	if (b->slots != 1)
 		adopt_slot(c, b, slot);
-	}
 	outage_over = reachable(b, now);
 	switch (m->type) {
 	case PROTO_USAGE:

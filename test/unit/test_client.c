@@ -1238,8 +1238,12 @@ SUITE(client_mixed_families)
 	CHECK_EQ(brk[0].state, BS_GET_USAGE);
 	CHECK_EQ(brk[1].state, BS_GET_USAGE);
 	run_to(100);
+	lines_clear();
 	rx_wire(1, m_usage(900));
 	CHECK_EQ(cl.selected, 1);
+	/* one address: the name says it all */
+	CHECK(strstr(find_line("selected", 0), ": selected (usage 900)") != NULL);
+	CHECK(strstr(find_line("selected", 0), " at ") == NULL);
 	setup(2, SELECT_FIRST, 0);
 	st.family[0] = V6;
 	start(0);
@@ -1312,7 +1316,10 @@ SUITE(client_name_both_families)
 	/* the IPv4 address answers: its socket is the broker's, the IPv6
 	 * one is closed, and the tunnel goes over IPv4 */
 	run_to(T_RESEND + 50);
+	lines_clear();
 	rx_slot(0, 1, m_usage(10));
+	CHECK(strstr(find_line("selected", 0),
+		     ": selected (usage 10) at 192.0.2.1:8942") != NULL);
 	CHECK_EQ(n_ev(EV_CLOSE, 0), 1);
 	CHECK_EQ(find_ev(EV_CLOSE, 0, 0)->slot, 0);
 	CHECK_EQ(st.sock[0], 1);
@@ -1340,7 +1347,10 @@ SUITE(client_name_both_families)
 	CHECK_EQ(find_ev(EV_CLOSE, 0, 0)->slot, 1);
 	CHECK_EQ(brk[0].addr.sa.sa_family, AF_INET6);
 	CHECK_EQ(brk[0].state, BS_GET_USAGE);
+	lines_clear();
 	rx_slot(0, 0, m_usage(3));
+	CHECK(strstr(find_line("selected", 0),
+		     ": selected (usage 3) at [2001:db8::1]:8942") != NULL);
 	CHECK_EQ(brk[0].state, BS_GET_TUNNEL); /* the cookie came with it */
 	rx_wire(0, m_tunnel(100, 1));
 	CHECK_EQ(brk[0].state, BS_KEEPALIVE);
