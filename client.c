@@ -998,6 +998,21 @@ static void outage_end(struct client *c, struct broker *b, int64_t now)
 	b->tun.pause_next = now;
 }
 
+/*
+ * The tunnel's socket cannot send: can a new one?  The socket keeps the
+ * source address it was connected from, so after the uplink came back with
+ * another address (PPP or DHCP renumbering) it can never send again, while
+ * a new socket is connected from the new address.  Slot 1 is free outside
+ * the USAGE question.
+ */
+static bool new_socket_has_route(struct client *c, struct broker *b)
+{
+	if (c->ops->open(c->ctx, idx(b), 1, &b->addr) < 0)
+		return false;
+	c->ops->close(c->ctx, idx(b), 1);
+	return true;
+}
+
 /* Paused or probing after an outage: true if that is all there is to do. */
 static bool outage_timers(struct client *c, struct broker *b, int64_t now)
 {
@@ -1007,7 +1022,16 @@ static bool outage_timers(struct client *c, struct broker *b, int64_t now)
 		b->tun.pause_next = now + T_OUTAGE_PROBE;
 		if (!send_probe(c, b)) {
 			b->tun.unsendable = 0;
-			return true;
+			if (!new_socket_has_route(c, b))
+				return true; /* no way out for anyone */
+			/* one more try, so that a route that was only being
+			 * replaced does not cost the tunnel */
+			if (!send_probe(c, b)) {
+				b->tun.unsendable = 0;
+				broker_fail(c, b, 0, 0, "our address is gone (a new"
+					    " socket can send): new tunnel");
+				return true;
+			}
 		}
 		outage_end(c, b, now);
 		if (!b->tun.resuming)

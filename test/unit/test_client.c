@@ -68,6 +68,11 @@ struct stub {
 	enum { V4, V6, V6_V4 } family[MAXB];
 	int open_err;
 	int open_err6; /* for IPv6 addresses only */
+	/* sockets opened up to this open (count) have lost their source
+	 * address: their sends fail with ENETUNREACH */
+	unsigned stale_upto;
+	unsigned unreach_sends; /* the next sends that fail with ENETUNREACH */
+	unsigned opened_as[MAXB][BROKER_MAX_ADDRS]; /* st.opens when opened */
 	int send_err;
 	unsigned send_refused; /* sends that find a refusal the socket held */
 	int create_err;
@@ -220,6 +225,7 @@ static int s_open(void *ctx, unsigned b, unsigned slot,
 	if (st.open_err || (to->sa.sa_family == AF_INET6 && st.open_err6))
 		return st.open_err ? st.open_err : st.open_err6;
 	st.sock[b] |= (uint8_t)(1u << slot);
+	st.opened_as[b][slot] = st.opens;
 	return 0;
 }
 
@@ -238,6 +244,7 @@ static void s_adopt(void *ctx, unsigned b, unsigned slot)
 	INVARIANT(slot > 0 && slot < BROKER_MAX_ADDRS);
 	INVARIANT(st.sock[b] == 1u << slot); /* the others closed before */
 	st.sock[b] = 1;
+	st.opened_as[b][0] = st.opened_as[b][slot];
 }
 
 static int s_send(void *ctx, unsigned b, unsigned slot, const uint8_t *p,
@@ -265,6 +272,12 @@ static int s_send(void *ctx, unsigned b, unsigned slot, const uint8_t *p,
 	if (st.send_refused) {
 		st.send_refused--;
 		return -ECONNREFUSED;
+	}
+	if (st.opened_as[b][slot] <= st.stale_upto)
+		return -ENETUNREACH;
+	if (st.unreach_sends) {
+		st.unreach_sends--;
+		return -ENETUNREACH;
 	}
 	return st.send_err;
 }
@@ -570,8 +583,9 @@ static void rx(int b, struct proto_msg m)
 	client_on_msg(&cl, b, 0, &m, now_ms);
 }
 
-/* Through the wire format, exactly as l2tpd.c hands datagrams over. */
-static void rx_wire(int b, struct proto_msg m)
+/* Through the wire format, exactly as l2tpd.c hands datagrams over, on
+ * one socket slot of broker b. */
+static void rx_slot(int b, unsigned slot, struct proto_msg m)
 {
 	uint8_t buf[PROTO_MAX_DGRAM];
 	struct proto_msg d;
@@ -582,7 +596,12 @@ static void rx_wire(int b, struct proto_msg m)
 		return;
 	INVARIANT(proto_decode(buf, (size_t)n, PROTO_FROM_BROKER, &d) == 0);
 	INVARIANT(d.type == m.type);
-	client_on_msg(&cl, b, 0, &d, now_ms);
+	client_on_msg(&cl, b, slot, &d, now_ms);
+}
+
+static void rx_wire(int b, struct proto_msg m)
+{
+	rx_slot(b, 0, m);
 }
 
 static struct proto_msg m_usage(uint16_t u)
@@ -1257,20 +1276,6 @@ SUITE(client_mixed_families)
 
 }
 
-/* Through the wire format, on one socket slot of broker b. */
-static void rx_slot(int b, unsigned slot, struct proto_msg m)
-{
-	uint8_t buf[PROTO_MAX_DGRAM];
-	struct proto_msg d;
-	ssize_t n = proto_encode(buf, sizeof(buf), PROTO_FROM_BROKER, &m);
-
-	INVARIANT(n >= PROTO_MIN_DGRAM);
-	if (n < 0)
-		return;
-	INVARIANT(proto_decode(buf, (size_t)n, PROTO_FROM_BROKER, &d) == 0);
-	client_on_msg(&cl, b, slot, &d, now_ms);
-}
-
 /* Datagrams of a type sent on one slot of broker b. */
 static unsigned n_sent_slot(int b, unsigned slot, int type)
 {
@@ -1282,6 +1287,14 @@ static unsigned n_sent_slot(int b, unsigned slot, int type)
 	return n;
 }
 
+/* One broker whose name has an IPv6 and an IPv4 address, started at 0. */
+static void start_dual(void)
+{
+	setup(1, SELECT_FIRST, 0);
+	st.family[0] = V6_V4;
+	start(0);
+}
+
 /* A name with an IPv6 and an IPv4 address: USAGE (and COOKIE) goes to
  * both at once, one socket each; the first to answer is the broker's
  * address, the other socket is closed; an address that cannot be used is
@@ -1291,9 +1304,7 @@ SUITE(client_name_both_families)
 	const struct ev *e;
 
 	/* both asked at once, on slots 0 (IPv6) and 1 (IPv4) */
-	setup(1, SELECT_FIRST, 0);
-	st.family[0] = V6_V4;
-	start(0);
+	start_dual();
 	CHECK_EQ(brk[0].naddrs, 2);
 	CHECK_EQ(n_ev(EV_OPEN, 0), 2);
 	e = find_ev(EV_OPEN, 0, 0);
@@ -1338,9 +1349,7 @@ SUITE(client_name_both_families)
 	CHECK_EQ(n_ev(EV_OPEN, 0), 2);
 
 	/* the IPv6 address answers first: the IPv4 socket is closed */
-	setup(1, SELECT_FIRST, 0);
-	st.family[0] = V6_V4;
-	start(0);
+	start_dual();
 	run_to(40);
 	rx_slot(0, 0, m_cookie(2)); /* any datagram: this address works */
 	CHECK_EQ(st.sock[0], 1);
@@ -1378,9 +1387,7 @@ SUITE(client_name_both_families)
 	CHECK_EQ(brk[0].last_error, 0);
 
 	/* a send that finds no route on one slot drops that slot only */
-	setup(1, SELECT_FIRST, 0);
-	st.family[0] = V6_V4;
-	start(0);
+	start_dual();
 	run_to(100);
 	client_on_sock_error(&cl, 0, 0, ENETUNREACH, now_ms);
 	CHECK_EQ(st.sock[0], 2);
@@ -1401,9 +1408,7 @@ SUITE(client_name_both_families)
 
 	/* a refusal on one address while the other is asked: that one goes,
 	 * and the broker is not taken for a restarting one */
-	setup(1, SELECT_FIRST, 0);
-	st.family[0] = V6_V4;
-	start(0);
+	start_dual();
 	run_to(100);
 	client_on_sock_error(&cl, 0, 0, ECONNREFUSED, now_ms);
 	CHECK_EQ(st.sock[0], 2);
@@ -3189,11 +3194,13 @@ SUITE(client_outage)
 	client_link(&cl, false, now_ms + 10);
 	CHECK_EQ(brk[0].tun.paused_since, down);
 
-	/* no link watch: sending fails with "network unreachable" */
+	/* no link watch: sending fails with "network unreachable", for a
+	 * new socket as well (connect finds no route) */
 	up_and_beating(t0, down);
 	log_clear();
 	lines_clear();
 	st.send_err = -ENETUNREACH;
+	st.open_err = -ENETUNREACH;
 	run_to(down + 5000); /* a keepalive fails */
 	CHECK(brk[0].tun.paused);
 	CHECK_EQ(brk[0].tun.paused_since, last_sent(0, PROTO_KEEPALIVE)->t);
@@ -3209,7 +3216,9 @@ SUITE(client_outage)
 		CHECK(n >= 90);
 	}
 	CHECK_EQ(st.downs, 0);
+	CHECK_EQ(brk[0].slots, 1);
 	st.send_err = 0;
+	st.open_err = 0;
 	log_clear();
 	run_to(client_next_deadline(&cl));
 	CHECK(now_ms <= down + 100000 + T_OUTAGE_PROBE);
@@ -3223,15 +3232,69 @@ SUITE(client_outage)
 	/* ... for longer than the broker keeps a tunnel */
 	up_and_beating(t0, down);
 	st.send_err = -ENETDOWN;
+	st.open_err = -ENETUNREACH;
 	run_to(down + 5000);
 	CHECK(brk[0].tun.paused);
 	run_to(brk[0].tun.paused_since + T_BROKER_FORGETS + 500);
 	CHECK_EQ(st.downs, 0);
 	st.send_err = 0;
+	st.open_err = 0;
 	log_clear();
 	run_to(client_next_deadline(&cl));
 	CHECK_EQ(st.downs, 1);
 	CHECK_EQ(sent(0, PROTO_USAGE, 0)->t, now_ms);
+
+	/* the uplink came back with another address: the tunnel's socket
+	 * still cannot send (its source is gone) while a new one can; the
+	 * tunnel is given up at the first probe and a new one made */
+	up_and_beating(t0, down);
+	log_clear();
+	lines_clear();
+	st.stale_upto = st.opens;
+	st.open_err = -ENETUNREACH;
+	run_to(down + 5000); /* a keepalive fails: held */
+	CHECK(brk[0].tun.paused);
+	run_to(brk[0].tun.pause_next); /* no route for anyone yet */
+	CHECK(brk[0].tun.paused);
+	CHECK_EQ(st.downs, 0);
+	{
+		unsigned opens = n_ev(EV_OPEN, 0);
+		int64_t at = brk[0].tun.pause_next;
+		const struct ev *e;
+
+		st.open_err = 0; /* renumbered: a new socket has a way out */
+		run_to(at);
+		CHECK_EQ(n_ev(EV_OPEN, 0), opens + 2); /* the test, the new round */
+		e = find_ev(EV_OPEN, 0, opens);
+		CHECK(e != NONE && e->slot == 1 && e->t == at);
+		CHECK_EQ(find_ev(EV_CLOSE, 0, 0)->slot, 1);
+		CHECK_EQ(st.downs, 1);
+		CHECK_EQ(n_ev(EV_DELETE, 0), 1);
+		CHECK_EQ(n_lines("our address is gone (a new socket can send): new tunnel"), 1);
+		CHECK_EQ(n_sent(0, PROTO_ERROR), 0); /* it could not go */
+		CHECK_EQ(brk[0].tun.paused, false);
+		CHECK_EQ(brk[0].state, BS_GET_USAGE); /* from the new address */
+		CHECK_EQ(last_sent(0, PROTO_USAGE)->t, at);
+		st.stale_upto = 0;
+		bring_up(0, 102, 1);
+		CHECK_EQ(st.ups, 2);
+	}
+
+	/* ... but one whose probe only needed the second try (a route being
+	 * replaced) goes on with the tunnel */
+	up_and_beating(t0, down);
+	log_clear();
+	st.send_err = -ENETUNREACH;
+	st.open_err = -ENETUNREACH;
+	run_to(down + 5000);
+	CHECK(brk[0].tun.paused);
+	st.send_err = 0;
+	st.open_err = 0;
+	st.unreach_sends = 1;
+	run_to(brk[0].tun.pause_next);
+	CHECK_EQ(st.unreach_sends, 0);
+	CHECK(brk[0].tun.resuming);
+	CHECK_EQ(st.downs, 0);
 
 	/* a port unreachable while paused is no reason to probe */
 	up_and_beating(t0, down);
