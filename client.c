@@ -278,11 +278,13 @@ static void send_usage(struct client *c, struct broker *b, int64_t now)
 		r = send_slot(c, b, k, &usage);
 		if (r == 0)
 			r = send_slot(c, b, k, &cookie);
-		if (r == 0 || !is_network_error(-r) || !(b->slots & 1u << k) ||
-		    drop_slot(c, b, k))
+		/* sent, not a matter of the route, or let go already */
+		if (r == 0 || !is_network_error(-r) || !(b->slots & 1u << k))
 			continue;
-		net_backoff(c, b, -r, now);
-		return;
+		if (!drop_slot(c, b, k)) {
+			net_backoff(c, b, -r, now);
+			return;
+		}
 	}
 }
 
@@ -422,12 +424,13 @@ static void attempt_reset(struct client *c, struct broker *b)
 
 static void broker_reinit(struct client *c, struct broker *b, int64_t now)
 {
+	union sockaddr_inet addrs[BROKER_MAX_ADDRS];
 	int r;
 
 	attempt_reset(c, b);
-	r = c->ops->resolve(c->ctx, idx(b), b->host, b->addrs, BROKER_MAX_ADDRS);
+	r = c->ops->resolve(c->ctx, idx(b), b->host, addrs, BROKER_MAX_ADDRS);
 	if (r > 0) {
-		take_addrs(b, b->addrs, (unsigned)r);
+		take_addrs(b, addrs, (unsigned)r);
 		open_and_query(c, b, now);
 	} else if (r == 0) {
 		/* no timer of ours: the resolver ends with an answer or an

@@ -56,7 +56,9 @@ struct watch {
 	const int64_t *deadline;
 	void (*on_read)(struct app *a, unsigned arg, int64_t now);
 	void (*on_due)(struct app *a, unsigned arg, int64_t now);
-	unsigned arg; /* the broker's index, for its watches */
+	/* a broker's resolver: its index; its sockets: index *
+	 * BROKER_MAX_ADDRS + slot */
+	unsigned arg;
 };
 
 /* Per broker its sockets and its resolver, then the link, the hooks and
